@@ -1,0 +1,324 @@
+"""The ``consentkit`` command: check a policy, run the demo, verify and query the audit trail."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from .audit import verify_file
+from .banner import Renderer
+from .consent import SecretKeyError, resolve_secret_keys
+from .middleware import ConsentMiddleware
+from .policy import Policy, load_policy
+from .schema import PolicyError
+
+#: The development key the demo signs with. Never use it in production.
+DEMO_KEY = "consentkit-demo-development-key-do-not-use-in-production"
+CNIL_RECOMMENDED_DAYS = 180
+
+
+def _example_dir() -> Path:
+    """The release-page example: shipped inside the wheel, or in the source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_example" / "release_page", here.parents[1] / "examples" / "release_page"):
+        if (candidate / "app.py").is_file():
+            return candidate
+    raise SystemExit("consentkit: the release-page example is not installed with this copy of consentkit")
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+def policy_warnings(policy: Policy) -> list[str]:
+    """What a privacy officer would want to know about a valid policy."""
+    warnings = []
+    if policy.cookie.max_age_days > CNIL_RECOMMENDED_DAYS:
+        warnings.append(
+            f"cookie.max_age_days is {policy.cookie.max_age_days}: consent is kept longer than the "
+            f"{CNIL_RECOMMENDED_DAYS} days (6 months) the CNIL recommends"
+        )
+    if policy.privacy_policy_url is None and not any(t.privacy_policy_url for t in policy.texts.values()):
+        warnings.append("no privacy_policy_url: the banner cannot link to the privacy policy")
+    if not policy.optional_categories:
+        warnings.append("no optional category: there is nothing for visitors to decide")
+    if policy.blocking.mode == "inert":
+        warnings.append(
+            "blocking.mode is inert: blocked tags still reach the browser (disabled) before consent"
+        )
+    if policy.audit.path is None:
+        warnings.append("audit.path is not set: decisions go to the consentkit.audit logger only")
+    if not policy.signals.gpc:
+        warnings.append("signals.gpc is false: Global Privacy Control is ignored")
+    for name, category in policy.categories.items():
+        if category.required:
+            continue
+        if not category.services:
+            warnings.append(f"category {name!r} lists no services: nothing of it is blocked on the server")
+        for service_name, service in category.services.items():
+            if not service.hosts and not service.inline:
+                warnings.append(
+                    f"service {name}.{service_name} has no hosts or inline markers: its tags pass"
+                )
+    for lang in policy.texts:
+        msgs = policy.messages(lang)
+        for name in policy.optional_categories:
+            if not msgs.category_descriptions[name]:
+                warnings.append(
+                    f"texts.{lang}: category {name!r} has no description (visitors cannot tell what it does)"
+                )
+        if "{privacy_policy" not in msgs.body:
+            warnings.append(f"texts.{lang}.body does not link to the privacy policy ({{privacy_policy}})")
+        for key in msgs.fallbacks:
+            warnings.append(f"texts.{lang}.{key} is missing: falls back to another language")
+    return warnings
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(
+        f"Policy {args.policy}: version {policy.version}, languages {', '.join(policy.languages)}", file=out
+    )
+    cookie = policy.cookie
+    audit = policy.audit
+    print(f"Cookie {cookie.name!r}: {cookie.max_age_days} days, SameSite={cookie.same_site}", file=out)
+    print(
+        f"Blocking: {policy.blocking.mode}; audit: {audit.path or 'logger only'} (ip: {audit.ip})", file=out
+    )
+    for name, category in policy.categories.items():
+        flags = ["required"] if category.required else []
+        if category.gpc == "deny":
+            flags.append("denied by Global Privacy Control")
+        if category.consent_mode:
+            flags.append("Consent Mode: " + ", ".join(category.consent_mode))
+        print(f"  {name}" + (f" ({'; '.join(flags)})" if flags else ""), file=out)
+        for service_name, service in category.services.items():
+            print(f"    {service.label or service_name}", file=out)
+            if service.hosts:
+                print(f"      hosts:   {', '.join(service.hosts)}", file=out)
+            if service.inline:
+                print(f"      inline:  {', '.join(service.inline)}", file=out)
+            if service.cookies:
+                print(f"      cookies: {', '.join(service.cookies)}", file=out)
+    warnings = policy_warnings(policy)
+    for warning in warnings:
+        print(f"warning: {warning}", file=out)
+    print(f"OK ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})", file=out)
+    return 0
+
+
+def cmd_notice(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    renderer = Renderer(policy, "/_consent")
+    for lang in [args.lang] if args.lang else list(policy.texts):
+        if lang not in policy.texts:
+            print(f"consentkit: the policy has no language {lang!r}", file=sys.stderr)
+            return 1
+        print(f"{lang} notice_hash {renderer.notice_hashes[lang]}", file=out)
+        if args.lang:
+            print(renderer.notice(lang), file=out)
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
+    print(secrets.token_urlsafe(32), file=out)
+    return 0
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+
+def load_example_app(example: Path) -> Any:
+    spec = importlib.util.spec_from_file_location("consentkit_release_page_example", example / "app.py")
+    if spec is None or spec.loader is None:  # pragma: no cover
+        raise SystemExit(f"consentkit: cannot load {example / 'app.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.create_app()
+
+
+def demo_app(policy: str | None = None, audit: str | None = None) -> tuple[Any, Path, Path]:
+    """The release-page example behind ConsentMiddleware, with the development key."""
+    example = _example_dir()
+    policy_path = Path(policy) if policy else example / "consent.yaml"
+    audit_path = Path(audit) if audit else Path("consentkit-demo-audit.jsonl")
+    app = ConsentMiddleware(
+        load_example_app(example), policy=policy_path, secret_keys=[DEMO_KEY], audit_path=audit_path.resolve()
+    )
+    return app, policy_path, audit_path.resolve()
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        import uvicorn  # noqa: PLC0415 - an optional dependency (the "demo" extra)
+    except ImportError:
+        print("consentkit: the demo needs uvicorn: pip install 'consentkit[demo]'", file=sys.stderr)
+        return 1
+    try:
+        app, policy_path, audit_path = demo_app(args.policy, args.audit)
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"consentkit demo: serving the release-page example at http://{args.host}:{args.port}/", file=out)
+    print(f"  policy:    {policy_path}", file=out)
+    print(f"  audit log: {audit_path}", file=out)
+    print(
+        "  signing consent cookies with a fixed DEVELOPMENT secret key: never use it in production", file=out
+    )
+    print(f"  read decisions back with: consentkit audit verify --keys {DEMO_KEY} {audit_path}", file=out)
+    out.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def _keys(args: argparse.Namespace) -> tuple[bytes, ...]:
+    try:
+        return resolve_secret_keys(args.keys.split(",") if args.keys else None)
+    except SecretKeyError as exc:
+        raise SystemExit(f"consentkit: {exc}") from None
+
+
+class _Progress:
+    """A progress bar on stderr for long files, shown only when stderr is a terminal."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.label = label
+        self.shown = -1
+        self.enabled = sys.stderr.isatty() and total > 8 * 1024 * 1024
+
+    def __call__(self, size: int) -> None:
+        self.done += size
+        if not self.enabled:
+            return
+        percent = self.done * 100 // self.total
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r{self.label} [{bar:<25}] {percent:3d}%")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.shown >= 0:
+            sys.stderr.write("\r" + " " * (len(self.label) + 34) + "\r")
+            sys.stderr.flush()
+
+
+def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
+    keys = _keys(args)
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"{name}: no such file", file=out)
+            status = 1
+            continue
+        progress = _Progress(path.stat().st_size, f"verifying {path.name}")
+        report = verify_file(path, keys, progress)
+        progress.finish()
+        if report.ok:
+            print(f"{name}: OK, {report.records} records, head {report.head}", file=out)
+        else:
+            status = 1
+            for line, problem in report.problems:
+                print(f"{name}:{line}: {problem}", file=out)
+            print(f"{name}: FAILED after {report.records} good records (head {report.head})", file=out)
+    return status
+
+
+# --- wiring --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="consentkit", description="Server-side cookie consent: policies, demo and audit trail."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="validate a policy and summarise it",
+        description="Validate a consent policy and print its categories, services, languages and warnings.",
+    )
+    check.add_argument("policy", help="the YAML policy file")
+    check.set_defaults(run=cmd_check)
+
+    notice = commands.add_parser(
+        "notice",
+        help="print the banner and its notice_hash",
+        description="Print each language's notice_hash (recorded with every decision); "
+        "with --lang, also the exact banner markup the hash covers.",
+    )
+    notice.add_argument("policy", help="the YAML policy file")
+    notice.add_argument("--lang", help="one language, to print its banner markup")
+    notice.set_defaults(run=cmd_notice)
+
+    keygen = commands.add_parser(
+        "keygen",
+        help="print a new random secret key",
+        description="Print a new random secret key for CONSENTKIT_SECRET_KEYS.",
+    )
+    keygen.set_defaults(run=cmd_keygen)
+
+    demo = commands.add_parser(
+        "demo",
+        help="serve the release-page example",
+        description="Serve the release-page example behind consentkit with uvicorn. It signs cookies with a "
+        "fixed development key: never use it in production.",
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    demo.add_argument("--policy", help="a policy file to use instead of the example's consent.yaml")
+    demo.add_argument("--audit", help="where to write the audit log (default: ./consentkit-demo-audit.jsonl)")
+    demo.set_defaults(run=cmd_demo)
+
+    audit = commands.add_parser(
+        "audit",
+        help="verify and query audit files",
+        description="Verify and query consentkit audit files (JSON lines).",
+    )
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    keys_help = "secret keys, comma-separated, oldest first (default: CONSENTKIT_SECRET_KEYS)"
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check that files are complete and untampered",
+        description="Check every record's MAC and the chain between records. "
+        "Exit 0 only when every file holds.",
+    )
+    verify.add_argument("files", nargs="+", metavar="FILE")
+    verify.add_argument("--keys", help=keys_help)
+    verify.set_defaults(run=cmd_audit_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Entry point of the ``consentkit`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.run(args, out or sys.stdout)
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,327 @@
+"""The visitor's consent and the signed cookie that carries it.
+
+The cookie holds only the explicit choices (category -> granted), the policy version they
+answer, a random pseudonymous subject id, and when and how they were made. It is signed
+with itsdangerous, so a visitor cannot forge or alter it; anything that fails to verify is
+treated as "no decision yet".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from .policy import Policy
+
+__all__ = ["Consent", "ConsentCodec", "SecretKeyError", "resolve_secret_keys"]
+
+#: Ways a decision can be made; recorded in the cookie and the audit trail.
+Method = Literal["accept_all", "reject_all", "save", "withdraw", "embed", "gpc"]
+METHODS: Final = ("accept_all", "reject_all", "save", "withdraw", "embed", "gpc")
+
+MAX_COOKIE_BYTES: Final = 4096
+_SALT: Final = "consentkit.consent.v1"
+_ENV_KEYS: Final = "CONSENTKIT_SECRET_KEYS"
+MIN_KEY_LENGTH: Final = 16
+
+
+class SecretKeyError(ValueError):
+    """No usable secret key was configured."""
+
+
+def resolve_secret_keys(secret_keys: Iterable[str | bytes] | str | bytes | None) -> tuple[bytes, ...]:
+    """The signing keys, oldest first, from the argument or ``CONSENTKIT_SECRET_KEYS``."""
+    if secret_keys is None:
+        raw = os.environ.get(_ENV_KEYS, "")
+        keys: list[str | bytes] = [k.strip() for k in raw.split(",") if k.strip()]
+        origin = f"the {_ENV_KEYS} environment variable"
+    else:
+        keys = [secret_keys] if isinstance(secret_keys, str | bytes) else list(secret_keys)
+        origin = "secret_keys"
+    if not keys:
+        raise SecretKeyError(
+            "consentkit needs a secret key to sign consent cookies: pass secret_keys=[...] to "
+            f"ConsentMiddleware or set {_ENV_KEYS} (comma-separated, oldest first). "
+            "Generate one with `consentkit keygen`."
+        )
+    result = []
+    for i, key in enumerate(keys):
+        data = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+        if len(data) < MIN_KEY_LENGTH:
+            raise SecretKeyError(
+                f"secret key #{i + 1} from {origin} is {len(data)} bytes long; use at least "
+                f"{MIN_KEY_LENGTH} random bytes (`consentkit keygen` prints one)"
+            )
+        result.append(data)
+    return tuple(result)
+
+
+def new_subject_id() -> str:
+    """A random, pseudonymous identifier for one browser's consent history."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A visitor's consent as seen by the app (``request.state.consent``).
+
+    ``explicit`` holds the visitor's own choices; ``signal_denied`` the categories a browser
+    privacy signal (Global Privacy Control, Do Not Track) opts out of on this request.
+    The first time a signal is seen for a visitor it overrides earlier grants of the
+    categories it covers (``signal_recorded`` then becomes true); a choice the visitor makes
+    after that is respected.
+    """
+
+    policy_version: str
+    optional: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    explicit: Mapping[str, bool] = field(default_factory=dict)
+    subject_id: str | None = None
+    method: str | None = None
+    decided_at: datetime | None = None
+    signal_denied: frozenset[str] = frozenset()
+    #: The opt-out signal has been recorded for this subject (one audit record per subject).
+    signal_recorded: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "explicit", MappingProxyType(dict(self.explicit)))
+
+    @classmethod
+    def undecided(cls, policy: Policy) -> Consent:
+        """No decision: every optional category is off."""
+        return cls(policy.version, policy.optional_categories, policy.required_categories)
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Optional categories the visitor has not answered and no signal covers."""
+        return tuple(c for c in self.optional if c not in self.explicit and c not in self.signal_denied)
+
+    @property
+    def decided(self) -> bool:
+        """True once nothing is left to ask: every optional category is answered or signalled."""
+        return not self.pending
+
+    @property
+    def has_choice(self) -> bool:
+        """True when the visitor has made an explicit choice (not only sent a signal)."""
+        return bool(self.explicit)
+
+    def allows(self, category: str) -> bool:
+        """Whether ``category`` may be used for this visitor now."""
+        if category in self.required:
+            return True
+        if category in self.signal_denied and not self.signal_recorded:
+            return False
+        return self.explicit.get(category, False)
+
+    @property
+    def choices(self) -> dict[str, bool]:
+        """Every category of the policy, explicitly true or false."""
+        result = dict.fromkeys(self.required, True)
+        for category in self.optional:
+            result[category] = self.allows(category)
+        return result
+
+    @property
+    def granted(self) -> frozenset[str]:
+        return frozenset(c for c in self.optional if self.allows(c))
+
+    @property
+    def denied(self) -> frozenset[str]:
+        return frozenset(c for c in self.optional if not self.allows(c))
+
+    def to_json(self) -> dict[str, Any]:
+        """The consent as the JSON the endpoint returns."""
+        return {
+            "decided": self.decided,
+            "choices": self.choices,
+            "pending": list(self.pending),
+            "signal_denied": sorted(self.signal_denied),
+            "subject_id": self.subject_id,
+            "policy_version": self.policy_version,
+            "method": self.method,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+        }
+
+    # --- deciding ---
+
+    def decide(self, action: str, selected: Iterable[str] = (), *, now: float | None = None) -> Consent:
+        """The consent after the visitor's ``action`` (accept_all, reject_all, save, withdraw, embed).
+
+        ``accept_all`` does not override an active privacy signal: the categories the signal
+        covers stay off unless the visitor ticks them one by one (``save``) or grants them
+        through an embed placeholder.
+        """
+        chosen = set(selected)
+        explicit: dict[str, bool]
+        if action == "accept_all":
+            explicit = {c: c not in self.signal_denied or self.allows(c) for c in self.optional}
+        elif action in ("reject_all", "withdraw"):
+            explicit = dict.fromkeys(self.optional, False)
+        elif action == "save":
+            explicit = {c: c in chosen for c in self.optional}
+        elif action == "embed":
+            explicit = dict(self.explicit)
+            explicit.update(dict.fromkeys(chosen & set(self.optional), True))
+        else:
+            raise ValueError(f"unknown consent action {action!r}")
+        return Consent(
+            policy_version=self.policy_version,
+            optional=self.optional,
+            required=self.required,
+            explicit=explicit,
+            subject_id=self.subject_id or new_subject_id(),
+            method=action,
+            decided_at=datetime.fromtimestamp(int(now if now is not None else time.time()), UTC),
+            signal_denied=self.signal_denied,
+            signal_recorded=self.signal_recorded or bool(self.signal_denied),
+        )
+
+    def with_signal(self, denied: frozenset[str]) -> Consent:
+        """This consent with a privacy signal denying ``denied`` on the current request."""
+        if denied == self.signal_denied:
+            return self
+        return Consent(
+            self.policy_version,
+            self.optional,
+            self.required,
+            self.explicit,
+            self.subject_id,
+            self.method,
+            self.decided_at,
+            denied,
+            self.signal_recorded,
+        )
+
+    @property
+    def signal_unrecorded(self) -> bool:
+        """A privacy signal is active and has not yet been applied and recorded for this visitor."""
+        return bool(self.signal_denied) and not self.signal_recorded
+
+    def with_signal_applied(self, *, now: float | None = None) -> Consent:
+        """The consent once the active signal is honoured: its categories off, recorded, with a subject id."""
+        explicit = dict(self.explicit)
+        for category in self.signal_denied:
+            if category in explicit:
+                explicit[category] = False
+        return Consent(
+            self.policy_version,
+            self.optional,
+            self.required,
+            explicit,
+            self.subject_id or new_subject_id(),
+            self.method or "gpc",
+            self.decided_at or datetime.fromtimestamp(int(now if now is not None else time.time()), UTC),
+            self.signal_denied,
+            True,
+        )
+
+
+def audit_event(before: Consent, after: Consent) -> str:
+    """Classify a decision for the audit trail: given, refused, updated or withdrawn."""
+    if not before.has_choice:
+        return "given" if after.granted else "refused"
+    lost = before.granted - after.granted
+    gained = after.granted - before.granted
+    if lost and not gained:
+        return "withdrawn"
+    return "updated"
+
+
+class ConsentCodec:
+    """Signs and verifies the consent cookie; rotates keys (sign with the newest, verify with all)."""
+
+    def __init__(self, secret_keys: Sequence[bytes], policy: Policy, *, cache_size: int = 4096) -> None:
+        self.policy = policy
+        self.max_age = policy.cookie.max_age_days * 86400
+        self.serializer = URLSafeTimedSerializer(
+            list(secret_keys),
+            salt=_SALT,
+            signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
+        )
+        self._cache: dict[str, tuple[dict[str, Any] | None, int]] = {}
+        self._cache_size = cache_size
+
+    def dumps(self, consent: Consent) -> str:
+        """The signed cookie value for ``consent``."""
+        payload: dict[str, Any] = {
+            "v": consent.policy_version,
+            "s": consent.subject_id,
+            "c": {c: int(v) for c, v in consent.explicit.items()},
+        }
+        if consent.method:
+            payload["m"] = consent.method
+        if consent.decided_at:
+            payload["t"] = int(consent.decided_at.timestamp())
+        if consent.signal_recorded:
+            payload["o"] = 1
+        return self.serializer.dumps(payload)
+
+    def _verify(self, value: str) -> tuple[dict[str, Any] | None, int]:
+        """(payload, signed-at) for a good signature, (None, 0) otherwise; results are cached."""
+        hit = self._cache.get(value)
+        if hit is not None:
+            return hit
+        result: tuple[dict[str, Any] | None, int]
+        try:
+            payload, signed = self.serializer.loads(value, return_timestamp=True)
+            result = (payload if isinstance(payload, dict) else None, int(signed.timestamp()))
+        except SignatureExpired as exc:  # signed with a timestamp in the future or the past
+            payload = exc.payload
+            stamp = int(exc.date_signed.timestamp()) if exc.date_signed else 0
+            result = (payload if isinstance(payload, dict) else None, stamp)
+        except (BadSignature, ValueError, TypeError, UnicodeError, json.JSONDecodeError):
+            result = (None, 0)
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[value] = result
+        return result
+
+    def loads(self, value: str | None, *, now: float | None = None) -> tuple[Consent, str | None]:
+        """The consent in a cookie value, and a subject id worth keeping.
+
+        Anything wrong (missing, oversized, bad signature, malformed, expired, another policy
+        version) gives "no decision". A well-signed but expired or outdated cookie still
+        yields its subject id, so one browser keeps one pseudonym across re-asks.
+        """
+        undecided = Consent.undecided(self.policy)
+        if not value or len(value) > MAX_COOKIE_BYTES:
+            return undecided, None
+        payload, signed_at = self._verify(value)
+        if payload is None:
+            return undecided, None
+        subject = payload.get("s")
+        subject = subject if isinstance(subject, str) and 8 <= len(subject) <= 64 else None
+        current = now if now is not None else time.time()
+        if payload.get("v") != self.policy.version or not (0 <= current - signed_at <= self.max_age):
+            return undecided, subject
+        raw_choices = payload.get("c")
+        if not isinstance(raw_choices, dict) or subject is None:
+            return undecided, None
+        optional = self.policy.optional_categories
+        explicit = {c: bool(v) for c, v in raw_choices.items() if c in optional and v in (0, 1)}
+        method = payload.get("m")
+        decided = payload.get("t")
+        consent = Consent(
+            policy_version=self.policy.version,
+            optional=optional,
+            required=self.policy.required_categories,
+            explicit=explicit,
+            subject_id=subject,
+            method=method if method in METHODS else None,
+            decided_at=datetime.fromtimestamp(decided, UTC)
+            if isinstance(decided, int) and decided > 0
+            else None,
+            signal_recorded=payload.get("o") == 1,
+        )
+        return consent, subject

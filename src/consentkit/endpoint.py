@@ -1,0 +1,473 @@
+"""The consent endpoint under the middleware's prefix (default ``/_consent``).
+
+``POST /_consent`` records a decision (form or JSON) and sets the cookie; ``GET /_consent``
+returns the current consent as JSON; ``GET /_consent/settings`` is the settings page; a few
+small scripts are served from here so that a ``script-src 'self'`` policy keeps working.
+Every refusal is a short 4xx with a reason, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
+
+import anyio
+
+from .audit import AuditError
+from .banner import consent_mode_granted, consent_mode_script, static_asset
+from .consent import Consent, audit_event
+from .cookies import expire_headers, parse_cookie_header
+from .schema import CONSENT_MODE_TYPES
+
+if TYPE_CHECKING:
+    from .middleware import ConsentMiddleware
+
+__all__ = ["ConsentEndpoint", "safe_next"]
+
+MAX_BODY: Final = 16 * 1024
+BODY_TIMEOUT: Final = 10.0
+ACTIONS: Final = ("accept_all", "reject_all", "save", "withdraw", "embed")
+_GCM_BITS: Final = re.compile(rf"^[01]{{{len(CONSENT_MODE_TYPES)}}}$")
+_SCRIPTS: Final = {"/banner.js": "banner.js", "/activate.js": "activate.js"}
+
+Scope = dict[str, Any]
+Headers = list[tuple[bytes, bytes]]
+
+
+class _Refusal(Exception):
+    """A request the endpoint will not act on: status and a short reason for the client."""
+
+    def __init__(self, status: int, reason: str, headers: Headers | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = headers or []
+
+
+def safe_next(value: str | None, host: str, root_path: str = "") -> str:
+    """A same-site path to redirect to; anything that could leave the site becomes the site root.
+
+    Accepts ``/path?query`` (and an absolute URL on this very host, reduced to its path).
+    Rejects scheme-relative ``//host``, backslashes, control characters and over-long values.
+    """
+    fallback = (root_path or "") + "/"
+    if not value or len(value) > 2048:
+        return fallback
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or "\\" in value:
+        return fallback
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() != host.lower():
+            return fallback
+        value = parts.path or "/"
+        if parts.query:
+            value += "?" + parts.query
+        parts = urlsplit(value)
+    if not value.startswith("/") or value.startswith("//"):
+        return fallback
+    return quote(value, safe="/?&=%:@!$'()*+,;~-._#")
+
+
+class ConsentEndpoint:
+    """Serves everything under the prefix; shares configuration with the middleware."""
+
+    def __init__(self, mw: ConsentMiddleware, trusted_origins: Sequence[str]) -> None:
+        self.mw = mw
+        self.trusted = {_origin_key(o) for o in trusted_origins}
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        mw = self.mw
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        sub = path[len(mw.prefix) :]
+        method = scope["method"]
+        try:
+            if sub in ("", "/"):
+                if method == "POST":
+                    await self.decide(scope, receive, send)
+                elif method in ("GET", "HEAD"):
+                    await self.current(scope, send)
+                else:
+                    raise _Refusal(405, "use POST to decide, GET to read", [(b"allow", b"GET, HEAD, POST")])
+            elif sub == "/settings":
+                _only_get(method)
+                await self.settings(scope, send)
+            elif sub in _SCRIPTS:
+                _only_get(method)
+                await _respond(
+                    send,
+                    200,
+                    static_asset(_SCRIPTS[sub]),
+                    b"text/javascript; charset=utf-8",
+                    [(b"cache-control", b"public, max-age=86400")],
+                    head=method == "HEAD",
+                )
+            elif sub == "/consent-mode.js":
+                _only_get(method)
+                bits = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("g", [""])[0]
+                if not _GCM_BITS.match(bits):
+                    raise _Refusal(400, f"g must be {len(CONSENT_MODE_TYPES)} digits 0 or 1")
+                await _respond(
+                    send,
+                    200,
+                    consent_mode_script(bits),
+                    b"text/javascript; charset=utf-8",
+                    [(b"cache-control", b"public, max-age=31536000, immutable")],
+                    head=method == "HEAD",
+                )
+            else:
+                raise _Refusal(404, "not found")
+        except _Refusal as refusal:
+            await _refuse(scope, send, refusal)
+
+    async def gpc_json(self, scope: Scope, receive: Any, send: Any) -> None:
+        """``/.well-known/gpc.json``: tells the world this site honours Global Privacy Control."""
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
+            await _refuse(scope, send, _Refusal(405, "use GET", [(b"allow", b"GET, HEAD")]))
+            return
+        document: dict[str, Any] = {"gpc": True}
+        last = self.mw.policy.gpc_last_update()
+        if last:
+            document["lastUpdate"] = last
+        await _respond(
+            send,
+            200,
+            json.dumps(document).encode("ascii"),
+            b"application/json",
+            [(b"cache-control", b"public, max-age=86400"), (b"access-control-allow-origin", b"*")],
+            head=method == "HEAD",
+        )
+
+    # --- GET ---
+
+    async def current(self, scope: Scope, send: Any) -> None:
+        consent, _ = self._request_consent(scope)
+        body = json.dumps(self._consent_json(consent)).encode("utf-8")
+        await _respond(
+            send,
+            200,
+            body,
+            b"application/json",
+            [(b"cache-control", b"no-store"), (b"vary", b"Cookie")],
+            head=scope["method"] == "HEAD",
+        )
+
+    async def settings(self, scope: Scope, send: Any) -> None:
+        mw = self.mw
+        headers = _headers(scope)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        lang = query.get("lang", "")
+        if lang not in mw.policy.texts:
+            lang = mw.language(headers.get("accept-language"))
+        consent, _ = self._request_consent(scope)
+        root = scope.get("root_path", "")
+        next_url = safe_next(query.get("next"), headers.get("host", ""), root)
+        cookies = parse_cookie_header(headers.get("cookie", ""))
+        saved = mw.flash_cookie in cookies
+        nonce = secrets.token_urlsafe(16)
+        page = mw.renderer.settings_page(
+            lang, consent, next_url=next_url, root_path=root, nonce=nonce, saved=saved
+        )
+        extra: Headers = [
+            (b"cache-control", b"no-store"),
+            (
+                b"content-security-policy",
+                (
+                    f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'self'; img-src 'self'; "
+                    "form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
+                ).encode("ascii"),
+            ),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        if saved:
+            extra.append((b"set-cookie", mw.flash_header(scope.get("scheme", "http"), expire=True)))
+        await _respond(send, 200, page, b"text/html; charset=utf-8", extra, head=scope["method"] == "HEAD")
+
+    # --- POST ---
+
+    async def decide(self, scope: Scope, receive: Any, send: Any) -> None:
+        mw = self.mw
+        headers = _headers(scope)
+        self._check_origin(scope, headers)
+        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media == "text/plain":
+            # A simple cross-site request type: a site's own banner never sends it.
+            raise _Refusal(403, "text/plain bodies are refused; send a form or application/json")
+        if media not in ("application/x-www-form-urlencoded", "application/json"):
+            raise _Refusal(415, "send application/x-www-form-urlencoded or application/json")
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                raise _Refusal(400, "invalid Content-Length")
+            if int(declared) > MAX_BODY:
+                raise _Refusal(413, f"the body is larger than {MAX_BODY} bytes", [(b"connection", b"close")])
+        body = await _read_body(receive)
+        is_json = media == "application/json"
+        fields = _parse_json(body) if is_json else _parse_form(body)
+        action = fields["action"]
+        if action not in ACTIONS:
+            raise _Refusal(400, f"action must be one of {', '.join(ACTIONS)}")
+        categories = fields["categories"]
+        unknown = [c for c in categories if c not in mw.policy.categories]
+        if unknown:
+            raise _Refusal(400, f"unknown category {unknown[0]!r}")
+        host = headers.get("host", "")
+        root = scope.get("root_path", "")
+        next_url = safe_next(fields.get("next"), host, root)
+        version = fields.get("version")
+        if version is not None and version != mw.policy.version:
+            # The page was rendered for an older policy: show the current banner instead.
+            if is_json:
+                raise _Refusal(409, "the consent policy changed; reload the page")
+            await _respond(send, 303, b"", b"text/plain", [(b"location", next_url.encode("latin-1"))])
+            return
+        lang = str(fields.get("lang", ""))
+        if lang not in mw.policy.texts:
+            lang = mw.language(headers.get("accept-language"))
+        before, subject = self._request_consent(scope)
+        if before.subject_id is None and subject is not None:
+            before = _with_subject(before, subject)
+        after = before.decide(action, [c for c in categories if c in mw.policy.optional_categories])
+        record = mw.audit.build(
+            subject_id=after.subject_id or "",
+            event=audit_event(before, after),
+            choices=after.choices,
+            method=action,
+            policy_version=mw.policy.version,
+            notice_hash=mw.renderer.notice_hashes[lang],
+            language=lang,
+            path=next_url,
+            user_agent=headers.get("user-agent", ""),
+            ip=(scope.get("client") or (None,))[0],
+            extra={"signals": ["gpc"]} if after.signal_denied else None,
+        )
+        try:
+            await mw.record(record)
+        except AuditError:
+            raise _Refusal(
+                503,
+                "your choice could not be recorded right now, so it was not applied; please try again later",
+                [(b"retry-after", b"30")],
+            ) from None
+        scheme = scope.get("scheme", "http")
+        out: Headers = [(b"set-cookie", mw.consent_cookie(after, scheme)), (b"cache-control", b"no-store")]
+        present = parse_cookie_header(headers.get("cookie", ""))
+        patterns = mw.cookie_patterns(after.denied)
+        if patterns:
+            out.extend(
+                (b"set-cookie", h) for h in expire_headers(patterns, present, host, mw.policy.cookie.domain)
+            )
+        if is_json:
+            document = self._consent_json(after)
+            document["record_id"] = record["record_id"]
+            await _respond(send, 200, json.dumps(document).encode("utf-8"), b"application/json", out)
+        else:
+            out.append((b"set-cookie", mw.flash_header(scheme)))
+            out.append((b"location", next_url.encode("latin-1")))
+            await _respond(send, 303, b"", b"text/plain; charset=utf-8", out)
+
+    # --- helpers ---
+
+    def _request_consent(self, scope: Scope) -> tuple[Consent, str | None]:
+        mw = self.mw
+        cookie: bytes | None = None
+        signal = False
+        for key, value in scope["headers"]:
+            if key == b"cookie":
+                cookie = value if cookie is None else cookie + b"; " + value
+            elif key == b"sec-gpc":
+                signal = signal or (mw.signals_on and value.strip() == b"1")
+            elif key == b"dnt":
+                signal = signal or (mw.dnt_on and value.strip() == b"1")
+        return mw.read_consent(cookie, signal)
+
+    def _consent_json(self, consent: Consent) -> dict[str, Any]:
+        document = consent.to_json()
+        granted = consent_mode_granted(self.mw.policy, consent)
+        document["consent_mode"] = {t: ("granted" if t in granted else "denied") for t in CONSENT_MODE_TYPES}
+        return document
+
+    def _check_origin(self, scope: Scope, headers: dict[str, str]) -> None:
+        """Refuse decisions posted from another site (CSRF): Origin, else Referer, must be ours.
+
+        A request with neither header is allowed: browsers always send ``Origin`` on a
+        cross-site POST, so such a request comes from a non-browser client, which cannot
+        act with a visitor's cookies anyway.
+        """
+        if headers.get("sec-fetch-site", "").lower() == "cross-site":
+            raise _Refusal(403, "cross-site requests cannot record consent")
+        host = headers.get("host", "")
+        scheme = scope.get("scheme", "http")
+        origin = headers.get("origin")
+        if origin is not None:
+            if origin.strip().lower() == "null" or not self._ours(origin, host, scheme):
+                raise _Refusal(403, "this request comes from another site")
+            return
+        referer = headers.get("referer")
+        if referer is not None and not self._ours(referer, host, scheme):
+            raise _Refusal(403, "this request comes from another site")
+
+    def _ours(self, url: str, host: str, scheme: str) -> bool:
+        """Whether ``url`` (an Origin or Referer) is this site: same host, and same port when the
+        Host header names one (so a TLS-terminating proxy in front does not break it)."""
+        key = _origin_key(url)
+        if key in self.trusted:
+            return True
+        own = _origin_key(f"{scheme}://{host}")
+        if not key[1] or key[1] != own[1]:
+            return False
+        if ":" in host.rsplit("]", 1)[-1]:
+            return key[2] == own[2]
+        return key[2] == _default(key[0])
+
+
+def _default(scheme: str) -> str:
+    return "443" if scheme == "https" else "80"
+
+
+def _origin_key(origin: str) -> tuple[str, str, str]:
+    """(scheme, host, port) of an origin or URL; empty host when it is not one."""
+    try:
+        parts = urlsplit(origin.strip().lower())
+        port = str(parts.port) if parts.port is not None else _default(parts.scheme)
+    except ValueError:
+        return ("", "", "")
+    return (parts.scheme, parts.hostname or "", port)
+
+
+def _with_subject(consent: Consent, subject: str) -> Consent:
+    return Consent(
+        consent.policy_version,
+        consent.optional,
+        consent.required,
+        consent.explicit,
+        subject,
+        consent.method,
+        consent.decided_at,
+        consent.signal_denied,
+        consent.signal_recorded,
+    )
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        if name == "cookie" and name in result:
+            result[name] += "; " + text
+        else:
+            result.setdefault(name, text)
+    return result
+
+
+def _only_get(method: str) -> None:
+    if method not in ("GET", "HEAD"):
+        raise _Refusal(405, "use GET", [(b"allow", b"GET, HEAD")])
+
+
+async def _read_body(receive: Any) -> bytes:
+    """The request body, refusing more than MAX_BODY bytes or a client too slow to send it."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with anyio.fail_after(BODY_TIMEOUT):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _Refusal(400, "the client went away")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise _Refusal(
+                        413, f"the body is larger than {MAX_BODY} bytes", [(b"connection", b"close")]
+                    )
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        raise _Refusal(408, "the request body took too long to arrive", [(b"connection", b"close")]) from None
+    return b"".join(chunks)
+
+
+def _parse_form(body: bytes) -> dict[str, Any]:
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=64
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise _Refusal(400, "malformed form body") from None
+    fields: dict[str, Any] = {"categories": []}
+    for name, value in pairs:
+        if name == "categories":
+            fields["categories"].append(value)
+        elif name in ("action", "next", "lang", "version"):
+            fields.setdefault(name, value)
+    if "action" not in fields:
+        raise _Refusal(400, "missing action")
+    return fields
+
+
+def _parse_json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise _Refusal(400, "malformed JSON body") from None
+    if not isinstance(data, dict):
+        raise _Refusal(400, "the JSON body must be an object")
+    action = data.get("action")
+    if not isinstance(action, str):
+        raise _Refusal(400, "missing action")
+    raw = data.get("categories", [])
+    if isinstance(raw, dict):
+        if not all(isinstance(v, bool) for v in raw.values()):
+            raise _Refusal(400, "categories must map names to true or false")
+        categories = [str(k) for k, v in raw.items() if v]
+    elif isinstance(raw, list) and all(isinstance(c, str) for c in raw):
+        categories = list(raw)
+    else:
+        raise _Refusal(400, "categories must be a list of names or an object of booleans")
+    fields: dict[str, Any] = {"action": action, "categories": categories}
+    for name in ("next", "lang", "version"):
+        value = data.get(name)
+        if value is not None:
+            if not isinstance(value, str):
+                raise _Refusal(400, f"{name} must be a string")
+            fields[name] = value
+    return fields
+
+
+async def _respond(
+    send: Any,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    headers: Headers | None = None,
+    *,
+    head: bool = False,
+) -> None:
+    out: Headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode("ascii"))]
+    out.extend(headers or [])
+    await send({"type": "http.response.start", "status": status, "headers": out})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+async def _refuse(scope: Scope, send: Any, refusal: _Refusal) -> None:
+    wants_json = any(
+        (k == b"accept" and b"application/json" in v) or (k == b"content-type" and b"json" in v)
+        for k, v in scope["headers"]
+    )
+    if wants_json:
+        body = json.dumps({"error": refusal.reason, "status": refusal.status}).encode("utf-8")
+        media = b"application/json"
+    else:
+        body = f"{refusal.status} {refusal.reason}\n".encode()
+        media = b"text/plain; charset=utf-8"
+    await _respond(send, refusal.status, body, media, [(b"cache-control", b"no-store"), *refusal.headers])

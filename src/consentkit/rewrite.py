@@ -1,0 +1,988 @@
+"""Streaming HTML rewriter: blocks tags of denied categories and injects consentkit's markup.
+
+It works on raw bytes, chunk by chunk, carrying only an incomplete construct (a tag, the
+tail of a comment or of a raw-text element) across chunk boundaries, so memory stays
+bounded whatever the document size, and the output is the same however the document is
+split into chunks.
+
+The few constructs that matter (``<script``, ``<iframe``, comments, raw-text elements,
+``</body`` ...) are found by one regular-expression search of a lower-cased copy of the
+chunk; the text and tags in between are checked by a second, C-level scan that follows
+the HTML tokenizer's attribute quoting exactly, so that a ``<script`` inside an attribute
+value is never taken for a tag, and copied through untouched. The tokenizer's raw-text
+rules are followed (``</body>`` inside a script or ``<textarea>`` is text). Inside SVG and
+MathML, where those rules do not apply, everything is treated as markup: the direction
+in which a mistake can only block too much, never too little.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Final, Protocol
+from urllib.parse import unquote
+
+from .policy import Policy
+
+__all__ = ["BlockPlan", "Injector", "Rewriter", "Rule", "url_host"]
+
+# --- tokens ------------------------------------------------------------------------------------
+
+# Attributes of a tag, quoted exactly as the HTML tokenizer quotes them: a quote opens a
+# value only right after "name =". Possessive quantifiers keep every scan linear; an
+# unterminated quoted value makes the tag fail to match, which means "incomplete".
+_ATTRS: Final = (
+    rb"""(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r /=>]*+"""
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))"""
+    rb"""|(?![\t\n\f\r ]*+=)))*+"""
+)
+_TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
+# Text, stray "<" and complete ordinary tags: stops at anything else or at an incomplete tag.
+_SKIP: Final = re.compile(
+    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)[^<]*+)*+"
+)
+_ATTR: Final = re.compile(
+    rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
+    rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
+)
+_COMMENT_END: Final = re.compile(rb"--!?>")
+_DATA_CONSENT: Final = b"data-consent"
+
+_RAWTEXT: Final = frozenset(
+    {b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript"}
+)
+_VOID: Final = frozenset(
+    {
+        b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"image", b"input", b"link", b"meta",
+        b"source", b"track", b"wbr", b"param", b"keygen", b"frame",
+    }
+)  # fmt: skip
+_URL_ELEMENTS: Final = frozenset({b"img", b"image", b"embed", b"source", b"video", b"audio", b"object"})
+_URL_ATTRS: Final = (b"src", b"srcset", b"href", b"xlink:href", b"data", b"poster", b"imagesrcset")
+_HINT_RELS: Final = frozenset(
+    {"preconnect", "dns-prefetch", "preload", "prefetch", "stylesheet", "modulepreload", "prerender"}
+)
+_JS_TYPES: Final = frozenset(
+    {
+        "", "module", "text/javascript", "application/javascript", "application/ecmascript",
+        "application/x-javascript", "application/x-ecmascript", "text/ecmascript", "text/jscript",
+        "text/livescript", "text/x-ecmascript", "text/x-javascript", "text/javascript1.0",
+        "text/javascript1.1", "text/javascript1.2", "text/javascript1.3", "text/javascript1.4",
+        "text/javascript1.5",
+    }
+)  # fmt: skip
+_BLOCKING_CANDIDATES: Final = (
+    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
+    b"plaintext", b"img", b"image", b"embed", b"object", b"link", b"source", b"video", b"audio",
+    b"html", b"body", b"svg", b"math",
+)  # fmt: skip
+_STRUCTURE_CANDIDATES: Final = (
+    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
+    b"plaintext", b"html", b"body", b"svg", b"math",
+)  # fmt: skip
+
+#: Hosts and inline markers that identify a Google tag (for the Consent Mode default).
+GOOGLE_TAG_HOSTS: Final = frozenset(
+    {
+        "www.googletagmanager.com",
+        "googletagmanager.com",
+        "www.google-analytics.com",
+        "ssl.google-analytics.com",
+        "www.googleadservices.com",
+        "googleads.g.doubleclick.net",
+        "pagead2.googlesyndication.com",
+    }
+)
+_GOOGLE_INLINE: Final = (b"gtag(", b"googletagmanager.com", b"google-analytics.com", b"datalayer")
+
+HOLD_SCRIPT_MAX: Final = 1 << 20  # inline scripts are inspected whole up to this size, else blocked
+HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is replaced whole up to this size
+HOLD_AFTER_BODY_MAX: Final = 64 << 10  # content held after </body> while waiting for the last one
+
+Attrs = list[tuple[bytes, bytes | None, bytes]]
+
+
+@lru_cache(maxsize=64)
+def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    starts = b"|".join(re.escape(n) for n in names)
+    ends = b"|".join(re.escape(n) for n in end_names)
+    return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
+
+
+def url_host(value: str) -> str | None:
+    """The host a URL attribute points to, as a browser resolves it; ``None`` for a relative URL."""
+    url = value.strip("\x00\t\n\f\r ").replace("\t", "").replace("\n", "").replace("\r", "")
+    url = url.replace("\\", "/")
+    m = re.match(r"^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(/*)(.*)$", url, re.S)
+    if m is None:  # pragma: no cover - the pattern matches every string
+        return None
+    scheme, slashes, rest = m.group(1), m.group(2), m.group(3)
+    if scheme is not None:
+        # "https:host/x" (no slashes) still reaches host from a page with another scheme.
+        if scheme.lower() not in ("http", "https", "ws", "wss", "ftp"):
+            return None
+    elif len(slashes) < 2:
+        return None
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = authority.rpartition("@")[2]
+    if host.startswith("["):
+        return host.lower()
+    host = unquote(host.split(":", 1)[0]).strip().rstrip(".").lower()
+    return host or None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Why an element is blocked: its category and service (named in placeholders)."""
+
+    category: str
+    service: str
+
+
+@dataclass
+class BlockPlan:
+    """What to block for one set of denied categories; built once per combination and reused."""
+
+    denied: frozenset[str]
+    mode: str = "remove"
+    exact_hosts: dict[str, Rule] = field(default_factory=dict)
+    suffix_hosts: list[tuple[str, Rule]] = field(default_factory=list)
+    inline: list[tuple[bytes, bool, Rule]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, policy: Policy, denied: Iterable[str]) -> BlockPlan:
+        denied_set = frozenset(denied)
+        plan = cls(denied_set, policy.blocking.mode)
+        for cat_name, cat in policy.categories.items():
+            if cat_name not in denied_set:
+                continue
+            for svc_name, svc in cat.services.items():
+                rule = Rule(cat_name, svc.label or svc_name)
+                for host in svc.hosts:
+                    bare = host[2:] if host.startswith("*.") else host
+                    if host.startswith("*."):
+                        plan.suffix_hosts.append((bare, rule))
+                    else:
+                        plan.exact_hosts.setdefault(bare, rule)
+                    # An inline script that names a tracker's host is that tracker's loader.
+                    plan.inline.append((bare.encode(), True, rule))
+                for marker in svc.inline:
+                    plan.inline.append((marker.encode(), False, rule))
+        return plan
+
+    def host_rule(self, host: str) -> Rule | None:
+        rule = self.exact_hosts.get(host)
+        if rule is not None:
+            return rule
+        for suffix, rule in self.suffix_hosts:
+            if host == suffix or host.endswith("." + suffix):
+                return rule
+        return None
+
+    def url_rule(self, value: bytes, srcset: bool = False) -> Rule | None:
+        text = html.unescape(value.decode("latin-1"))
+        urls = [part.strip().split(" ")[0] for part in text.split(",")] if srcset else [text]
+        for url in urls:
+            host = url_host(url)
+            if host is not None:
+                rule = self.host_rule(host)
+                if rule is not None:
+                    return rule
+        return None
+
+    def inline_rule(self, content: bytes, lowered: bytes) -> Rule | None:
+        for needle, case_insensitive, rule in self.inline:
+            if needle in (lowered if case_insensitive else content):
+                return rule
+        return None
+
+
+class Injector(Protocol):
+    """What the rewriter asks of its caller while streaming (banner, placeholders, ...)."""
+
+    def html_lang(self, lang: str) -> None: ...
+    def body_start(self) -> bytes: ...
+    def body_end(self) -> bytes: ...
+    def consent_mode(self) -> bytes: ...
+    def blocked(self, category: str) -> bytes: ...
+    def placeholder_open(self, rule: Rule, width: str | None, height: str | None) -> bytes: ...
+    def placeholder_close(self) -> bytes: ...
+
+
+def blocked_comment(category: str) -> bytes:
+    """The comment left where a blocked element was: it names only the category."""
+    return b"<!-- consentkit: blocked " + category.encode("ascii", "replace") + b" -->"
+
+
+class _CommentsOnly:
+    """The injector used inside ``<noscript>``: blocked elements become comments, nothing else."""
+
+    def html_lang(self, lang: str) -> None:
+        return None
+
+    def body_start(self) -> bytes:
+        return b""
+
+    def body_end(self) -> bytes:
+        return b""
+
+    def consent_mode(self) -> bytes:
+        return b""
+
+    def blocked(self, category: str) -> bytes:
+        return blocked_comment(category)
+
+    def placeholder_open(self, rule: Rule, width: str | None, height: str | None) -> bytes:
+        return blocked_comment(rule.category)
+
+    def placeholder_close(self) -> bytes:
+        return b""
+
+
+def _parse_attrs(raw: bytes) -> Attrs:
+    """(lower-cased name, value without quotes or None, raw text) per attribute, in order."""
+    result = []
+    for m in _ATTR.finditer(raw):
+        value = m.group(2)
+        if value is not None and value[:1] in (b'"', b"'"):
+            value = value[1:-1]
+        result.append((m.group(1).lower(), value, m.group(0)))
+    return result
+
+
+def _attr(attrs: Attrs, name: bytes) -> bytes | None:
+    for key, value, _ in attrs:
+        if key == name:
+            return value if value is not None else b""
+    return None
+
+
+def _esc(value: str) -> bytes:
+    return html.escape(value, quote=True).encode("ascii", "xmlcharrefreplace")
+
+
+def _dimension(value: bytes | None) -> str | None:
+    if not value:
+        return None
+    m = re.match(rb"^\s*(\d{1,5}(?:\.\d+)?)\s*(px|%)?\s*$", value)
+    if m is None:
+        return None
+    return m.group(1).decode() + (m.group(2) or b"px").decode()
+
+
+# Rewriter states
+_DATA, _RAW, _COMMENT, _BOGUS, _HOLD, _NOSCRIPT, _PLAIN = range(7)
+
+
+@dataclass
+class _Frame:
+    """An element being removed (``drop``) or wrapped in ``<template>`` (inert mode)."""
+
+    name: bytes
+    drop: bool
+    depth: int = 0
+
+
+class Rewriter:
+    """Rewrites one HTML response: ``feed`` each chunk, then ``close``; both return bytes to send.
+
+    ``plan`` says what to block (``None``: nothing). ``injector`` supplies the markup to add.
+    With ``consent_mode`` the Consent Mode default is placed before the first Google tag.
+    """
+
+    def __init__(
+        self,
+        plan: BlockPlan | None,
+        injector: Injector | None = None,
+        *,
+        consent_mode: bool = False,
+        nested: bool = False,
+    ) -> None:
+        self.plan = plan if plan is not None and plan.denied else None
+        self.injector: Injector = injector if injector is not None else _CommentsOnly()
+        self.nested = nested
+        self.inject = injector is not None and not nested
+        self.inert = self.plan is not None and self.plan.mode == "inert" and not nested
+        self.gcm_pending = consent_mode and not nested
+        #: The first category something was blocked for (``None``: nothing blocked).
+        self.first_blocked: str | None = None
+        self._pending = b""
+        self._state = _DATA
+        self._out: list[bytes] = []
+        self._held: list[bytes] | None = None
+        self._held_size = 0
+        self._body_end_done = False
+        self._body_start_done = False
+        self._frames: list[_Frame] = []
+        self._dropping = False
+        self._foreign = 0
+        self._lang_done = False
+        self._sniff = b""
+        self._tail = b""
+        self._cand = self._candidate_pattern()
+        self._passthrough = self.plan is None and not self.gcm_pending and not nested
+        self._to_passthrough = False
+        # raw-text element being copied (or dropped) up to its end tag
+        self._raw_name = b""
+        self._raw_drop = False
+        self._raw_after = b""
+        # a held inline <script>
+        self._hold_tag = b""
+        self._hold_attrs: Attrs = []
+        self._hold_parts: list[bytes] = []
+        self._hold_size = 0
+        self._hold_check = False
+        self._hold_google = False
+        self._hold_overflow = False
+        # a <noscript> whose content goes through a nested rewriter
+        self._ns_tag = b""
+        self._ns_sub: Rewriter | None = None
+        self._ns_parts: list[bytes] = []
+        self._ns_size = 0
+        self._ns_streaming = False
+
+    # --- public API ---
+
+    def feed(self, data: bytes) -> bytes:
+        """Process one chunk; returns what can be sent now."""
+        if self._passthrough:
+            if not self._lang_done and self.inject:
+                self._sniff_lang(data)
+            return data
+        if not data:
+            return b""
+        self._run(data, final=False)
+        return self._take()
+
+    def close(self) -> bytes:
+        """Finish the document: flush everything held and inject what is still due."""
+        if self._passthrough:
+            if self.inject and not self._lang_done:
+                self._sniff_lang(b"", final=True)
+            if self.inject and not self._body_end_done:
+                self._body_end_done = True
+                return self.injector.body_end()
+            return b""
+        self._run(b"", final=True)
+        self._finish()
+        return self._take()
+
+    # --- output plumbing ---
+
+    def _take(self) -> bytes:
+        if not self._out:
+            return b""
+        result = b"".join(self._out)
+        self._out = []
+        return result
+
+    def _emit(self, data: bytes) -> None:
+        if not data or self._dropping:
+            return
+        if self._held is not None:
+            self._held.append(data)
+            self._held_size += len(data)
+            if self._held_size > HOLD_AFTER_BODY_MAX:
+                self._release_held(inject=True)
+        else:
+            self._out.append(data)
+
+    def _release_held(self, inject: bool) -> None:
+        held, self._held = self._held, None
+        self._held_size = 0
+        if held is None:
+            return
+        if inject and not self._body_end_done:
+            self._body_end_done = True
+            self._out.append(self.injector.body_end())
+        self._out.extend(held)
+
+    def _mark_blocked(self, category: str) -> None:
+        if self.first_blocked is None:
+            self.first_blocked = category
+
+    def _set_frames(self) -> None:
+        self._dropping = any(frame.drop for frame in self._frames)
+        self._cand = self._candidate_pattern()
+
+    def _candidate_pattern(self) -> re.Pattern[bytes]:
+        names = _BLOCKING_CANDIDATES if self.plan is not None or self.nested else _STRUCTURE_CANDIDATES
+        ends: tuple[bytes, ...] = (b"body", b"svg", b"math")
+        for frame in self._frames:
+            if frame.name not in names:
+                names = (*names, frame.name)
+            if frame.name not in ends:
+                ends = (*ends, frame.name)
+        return _candidate_re(names, ends)
+
+    def _sniff_lang(self, data: bytes, final: bool = False) -> None:
+        self._sniff += data[: 4096 - len(self._sniff)]
+        lowered = self._sniff.lower()
+        pos = lowered.find(b"<html")
+        if pos >= 0:
+            m = _TAG.match(self._sniff, pos)
+            if m is not None:
+                self._lang_done = True
+                self._html_lang(_parse_attrs(m.group(3)))
+                return
+        if final or len(self._sniff) >= 4096 or lowered.find(b"<body") >= 0:
+            self._lang_done = True
+
+    def _html_lang(self, attrs: Attrs) -> None:
+        lang = _attr(attrs, b"lang") or _attr(attrs, b"xml:lang")
+        if lang:
+            self.injector.html_lang(lang.decode("latin-1").strip())
+
+    # --- the scanner ---
+
+    def _run(self, data: bytes, final: bool) -> None:
+        buf = self._pending + data if self._pending else data
+        lbuf = buf.lower()
+        n = len(buf)
+        i = 0
+        dc_next = -2  # next "data-consent" at or after i; -1: none; -2: not searched yet
+        cand: re.Match[bytes] | None = None
+        cand_pattern: re.Pattern[bytes] | None = None
+        while i < n or (final and self._state not in (_DATA, _PLAIN)):
+            state = self._state
+            if state == _DATA:
+                if self._to_passthrough and self._held is None and not self._frames:
+                    self._passthrough = True
+                    self._emit(buf[i:])
+                    i = n
+                    break
+                if cand_pattern is not self._cand or (cand is not None and cand.start() < i):
+                    cand_pattern = self._cand
+                    cand = cand_pattern.search(lbuf, i)
+                p = cand.start() if cand is not None else n
+                target = p
+                if self.plan is not None and not self._dropping:
+                    if dc_next == -2 or 0 <= dc_next < i:
+                        dc_next = lbuf.find(_DATA_CONSENT, i)
+                    if 0 <= dc_next < target:
+                        target = dc_next
+                skipped = _SKIP.match(buf, i, target)
+                q = skipped.end() if skipped is not None else i
+                if q < target:
+                    # A tag starts at q and runs past target: the candidate or data-consent at
+                    # target lies inside it (or the tag is incomplete).
+                    tag = _TAG.match(buf, q)
+                    if tag is None:
+                        self._emit(buf[i:q])
+                        if not final:
+                            i = q
+                            break
+                        i = self._eof_in_tag(buf, q)
+                        continue
+                    self._emit(buf[i:q])
+                    self._tag(tag)
+                    i = tag.end()
+                    continue
+                if target == dc_next and target < p:
+                    # "data-consent" in text: nothing to do
+                    self._emit(buf[i:q])
+                    i = q
+                    dc_next = lbuf.find(_DATA_CONSENT, q + 1)
+                    continue
+                if cand is None:
+                    if final:
+                        self._emit(buf[i:])
+                        i = n
+                    else:
+                        # q == n: everything up to the end is complete text and tags; a partial
+                        # construct at the very end made _SKIP stop earlier and is kept.
+                        self._emit(buf[i:q])
+                        i = q
+                    break
+                self._emit(buf[i:p])
+                i = p
+                if cand.group(1) is None and cand.group(2) is None:
+                    i, stop = self._markup_declaration(buf, p, final)
+                    if stop:
+                        break
+                    continue
+                tag = _TAG.match(buf, p)
+                if tag is None:
+                    if not final:
+                        break
+                    i = self._eof_in_tag(buf, p)
+                    continue
+                self._tag(tag)
+                i = tag.end()
+            elif state == _COMMENT:
+                m = _COMMENT_END.search(buf, i)
+                if m is None:
+                    upto = n if final else max(i, n - 3)
+                    self._emit(buf[i:upto])
+                    i = upto
+                    if final:
+                        self._close_open_construct(b"-->")
+                    break
+                self._emit(buf[i : m.end()])
+                i = m.end()
+                self._state = _DATA
+            elif state == _BOGUS:
+                j = buf.find(b">", i)
+                if j < 0:
+                    self._emit(buf[i:])
+                    i = n
+                    if final:
+                        self._close_open_construct(b">")
+                    break
+                self._emit(buf[i : j + 1])
+                i = j + 1
+                self._state = _DATA
+            elif state == _PLAIN:
+                self._emit(buf[i:])
+                i = n
+                break
+            else:
+                i, stop = self._rawtext(buf, lbuf, i, final)
+                if stop:
+                    break
+        self._pending = buf[i:] if i < n else b""
+
+    def _close_open_construct(self, closer: bytes) -> None:
+        """At the end of a truncated document, close a comment so our markup is not swallowed."""
+        self._state = _DATA
+        if self.inject:
+            self._emit(closer)
+
+    def _eof_in_tag(self, buf: bytes, p: int) -> int:
+        """The document ends inside a tag. Browsers drop such a tag; so do we if it could be blocked."""
+        rest = buf[p:]
+        if self.plan is not None:
+            m = re.match(rb"</?([A-Za-z][^\t\n\f\r />]*)", rest)
+            name = m.group(1).lower() if m else b""
+            if name in _BLOCKING_CANDIDATES or _DATA_CONSENT in rest.lower():
+                self._mark_blocked("incomplete")
+                return len(buf)
+        self._tail += rest
+        return len(buf)
+
+    def _markup_declaration(self, buf: bytes, p: int, final: bool) -> tuple[int, bool]:
+        """``<!--``, ``<!...>``, ``<?...>`` or ``</`` not followed by a letter."""
+        n = len(buf)
+        if not final and n - p < 6 and b"<!--".startswith(buf[p : p + 4]):
+            return p, True
+        if buf.startswith(b"<!--", p):
+            if buf.startswith(b">", p + 4):
+                self._emit(buf[p : p + 5])
+                return p + 5, False
+            if buf.startswith(b"->", p + 4):
+                self._emit(buf[p : p + 6])
+                return p + 6, False
+            self._emit(buf[p : p + 4])
+            self._state = _COMMENT
+            return p + 4, False
+        if buf.startswith(b"</>", p):
+            self._emit(b"</>")
+            return p + 3, False
+        self._state = _BOGUS
+        return p, False
+
+    # --- tags ---
+
+    def _tag(self, tag: re.Match[bytes]) -> None:
+        name = tag.group(2).lower()
+        if tag.group(1):
+            self._end_tag(tag.group(0), name)
+        else:
+            self._start_tag(tag.group(0), name, tag.group(3))
+
+    def _end_tag(self, raw: bytes, name: bytes) -> None:
+        for index in range(len(self._frames) - 1, -1, -1):
+            frame = self._frames[index]
+            if frame.name != name:
+                continue
+            if frame.depth > 0:
+                frame.depth -= 1
+                self._emit(raw)
+                return
+            # Close this frame (and, as a browser would, any left open inside it).
+            closing = self._frames[index:]
+            del self._frames[index:]
+            was_dropping = self._dropping
+            self._set_frames()
+            if not was_dropping:
+                inner = b"".join(b"</template>" for f in reversed(closing[1:]) if not f.drop)
+                self._emit(inner + raw + (b"" if frame.drop else b"</template>"))
+            return
+        if name in (b"svg", b"math"):
+            self._foreign = max(0, self._foreign - 1)
+            self._emit(raw)
+        elif name == b"body" and self.inject and not self._dropping and not self._body_end_done:
+            self._release_held(inject=False)
+            self._held = [raw]
+            self._held_size = len(raw)
+        else:
+            self._emit(raw)
+
+    def _start_tag(self, raw: bytes, name: bytes, raw_attrs: bytes) -> None:
+        attrs = _parse_attrs(raw_attrs)
+        self_closing = raw.endswith(b"/>") and bool(self._foreign)
+        for frame in self._frames:
+            if frame.name == name and not self_closing and name not in _VOID:
+                frame.depth += 1
+        if name == b"html":
+            self._emit(raw)
+            if not self._lang_done:
+                self._lang_done = True
+                self._html_lang(attrs)
+            return
+        if name == b"body":
+            self._emit(raw)
+            if self.inject and not self._body_start_done and not self._dropping:
+                self._body_start_done = True
+                self._emit(self.injector.body_start())
+            return
+        if name in (b"svg", b"math"):
+            self._emit(raw)
+            if not raw.endswith(b"/>"):
+                self._foreign += 1
+            return
+        rule = self._element_rule(name, attrs) if self.plan is not None and not self._dropping else None
+        foreign = bool(self._foreign)
+        if name == b"script" and not foreign:
+            self._script(raw, attrs, rule)
+        elif name == b"noscript" and not foreign:
+            self._noscript(raw, rule)
+        elif name in _RAWTEXT and not foreign:
+            if rule is None:
+                self._emit(raw)
+                self._enter_raw(name)
+            elif name == b"iframe":
+                self._blocked_iframe(name, attrs, rule)
+            else:
+                self._block_raw(name, raw, rule)
+        elif name == b"plaintext" and not foreign:
+            self._emit(raw)
+            self._state = _PLAIN
+        elif rule is None:
+            self._emit(raw)
+        else:
+            self._block_element(name, raw, attrs, rule, void=name in _VOID or self_closing)
+
+    def _element_rule(self, name: bytes, attrs: Attrs) -> Rule | None:
+        plan = self.plan
+        assert plan is not None
+        explicit = _attr(attrs, _DATA_CONSENT)
+        if explicit is not None:
+            category = explicit.decode("latin-1").strip().lower()
+            if category in plan.denied:
+                return Rule(category, category)
+        if name in (b"script", b"iframe", b"frame") or name in _URL_ELEMENTS:
+            srcdoc = _attr(attrs, b"srcdoc") if name == b"iframe" else None
+            if srcdoc:
+                inner = html.unescape(srcdoc.decode("latin-1")).encode("latin-1", "replace")
+                found = plan.inline_rule(inner, inner.lower())
+                if found is not None:
+                    return found
+            for attr_name in _URL_ATTRS:
+                value = _attr(attrs, attr_name)
+                if value:
+                    found = plan.url_rule(value, srcset=attr_name.endswith(b"srcset"))
+                    if found is not None:
+                        return found
+        elif name == b"link":
+            rel = (_attr(attrs, b"rel") or b"").decode("latin-1").lower().split()
+            if _HINT_RELS.intersection(rel):
+                for attr_name in (b"href", b"imagesrcset"):
+                    value = _attr(attrs, attr_name)
+                    if value:
+                        found = plan.url_rule(value, srcset=attr_name == b"imagesrcset")
+                        if found is not None:
+                            return found
+        return None
+
+    # --- scripts ---
+
+    def _script(self, raw: bytes, attrs: Attrs, rule: Rule | None) -> None:
+        script_type = (_attr(attrs, b"type") or b"").decode("latin-1").strip().lower()
+        executable = script_type in _JS_TYPES
+        src = _attr(attrs, b"src")
+        google = False
+        if self.gcm_pending and executable and src:
+            google = url_host(html.unescape(src.decode("latin-1"))) in GOOGLE_TAG_HOSTS
+        if rule is not None:
+            self._mark_blocked(rule.category)
+            if self.inert:
+                if google:
+                    self._emit_consent_mode()
+                self._emit(self._inert_script_tag(attrs, rule))
+                self._enter_raw(b"script")
+            else:
+                self._emit(self.injector.blocked(rule.category))
+                self._enter_raw(b"script", drop=True)
+            return
+        if google:
+            self._emit_consent_mode()
+        inline = src is None and executable and not self._dropping
+        check = inline and self.plan is not None and bool(self.plan.inline)
+        seek_google = inline and self.gcm_pending
+        if not (check or seek_google):
+            self._emit(raw)
+            self._enter_raw(b"script")
+            return
+        self._state = _HOLD
+        self._raw_name = b"script"
+        self._hold_tag = raw
+        self._hold_attrs = attrs
+        self._hold_parts = []
+        self._hold_size = 0
+        self._hold_check = check
+        self._hold_google = seek_google
+        self._hold_overflow = False
+
+    def _finish_hold(self, end_tag: bytes) -> None:
+        content = b"".join(self._hold_parts)
+        self._hold_parts = []
+        self._state = _DATA
+        if self._hold_overflow:
+            return  # too large to inspect: it was blocked, and the rest dropped
+        lowered = content.lower()
+        plan = self.plan
+        rule = plan.inline_rule(content, lowered) if plan is not None and self._hold_check else None
+        google = self._hold_google and any(marker in lowered for marker in _GOOGLE_INLINE)
+        if rule is not None:
+            self._mark_blocked(rule.category)
+            if self.inert:
+                if google:
+                    self._emit_consent_mode()
+                self._emit(self._inert_script_tag(self._hold_attrs, rule) + content + end_tag)
+            else:
+                self._emit(self.injector.blocked(rule.category))
+            return
+        if google:
+            self._emit_consent_mode()
+        self._emit(self._hold_tag + content + end_tag)
+
+    def _emit_consent_mode(self) -> None:
+        if self.gcm_pending and not self._dropping:
+            self.gcm_pending = False
+            self._emit(self.injector.consent_mode())
+            if self.plan is None:
+                self._to_passthrough = True  # nothing else to look for
+
+    @staticmethod
+    def _inert_script_tag(attrs: Attrs, rule: Rule) -> bytes:
+        parts = [b'<script type="text/plain" data-consentkit-category="', _esc(rule.category), b'"']
+        for name, value, text in attrs:
+            if name == b"type":
+                if value:
+                    parts.append(b' data-consentkit-type="' + _esc(value.decode("latin-1")) + b'"')
+            elif not name.startswith(b"data-consentkit-"):
+                parts.append(b" " + text)
+        parts.append(b">")
+        return b"".join(parts)
+
+    # --- raw-text elements ---
+
+    def _enter_raw(self, name: bytes, drop: bool = False, after: bytes = b"") -> None:
+        self._state = _RAW
+        self._raw_name = name
+        self._raw_drop = drop
+        self._raw_after = after
+
+    def _rawtext(self, buf: bytes, lbuf: bytes, i: int, final: bool) -> tuple[int, bool]:
+        """Copy, hold or drop raw text up to its end tag (``</script``, ``</noscript`` ...)."""
+        needle = b"</" + self._raw_name
+        size = len(needle)
+        n = len(buf)
+        j = lbuf.find(needle, i)
+        while j >= 0 and j + size < n and buf[j + size] not in b"\t\n\f\r />":
+            j = lbuf.find(needle, j + 1)
+        if j >= 0 and j + size < n:
+            end = _TAG.match(buf, j)
+            self._raw_content(buf[i:j])
+            if end is None:
+                if not final:
+                    return j, True
+                self._raw_end(b"", truncated=True)
+                self._tail += buf[j:]
+                return n, True
+            self._raw_end(end.group(0))
+            return end.end(), False
+        stop = n if final else max(i, n - size)
+        if 0 <= j < stop:
+            stop = j
+        self._raw_content(buf[i:stop])
+        if final:
+            self._raw_end(b"", truncated=True)
+            return n, True
+        return stop, True
+
+    def _raw_content(self, data: bytes) -> None:
+        if not data:
+            return
+        state = self._state
+        if state == _HOLD:
+            if self._hold_overflow:
+                return
+            self._hold_parts.append(data)
+            self._hold_size += len(data)
+            if self._hold_size <= HOLD_SCRIPT_MAX:
+                return
+            if self._hold_check:
+                # Too large to inspect for tracker code: fail closed.
+                self._hold_overflow = True
+                self._hold_parts = []
+                self._mark_blocked("uninspected")
+                self._emit(self.injector.blocked("uninspected"))
+            else:
+                # Only looking for a Google tag: stop looking, stream the rest.
+                self._emit(self._hold_tag + b"".join(self._hold_parts))
+                self._hold_parts = []
+                self._enter_raw(b"script")
+        elif state == _NOSCRIPT:
+            assert self._ns_sub is not None
+            self._ns_add(self._ns_sub.feed(data))
+        elif not self._raw_drop:
+            self._emit(data)
+
+    def _raw_end(self, end_raw: bytes, truncated: bool = False) -> None:
+        state = self._state
+        if truncated and self.inject and not self._raw_drop:
+            # The document ends inside a raw-text element: close it so our markup stays outside.
+            end_raw = b"</" + self._raw_name + b">"
+        if state == _HOLD:
+            self._finish_hold(end_raw)
+        elif state == _NOSCRIPT:
+            self._finish_noscript(end_raw)
+        else:
+            self._state = _DATA
+            if not self._raw_drop:
+                self._emit(end_raw)
+            self._emit(self._raw_after)
+            self._raw_drop = False
+            self._raw_after = b""
+
+    def _blocked_iframe(self, name: bytes, attrs: Attrs, rule: Rule) -> None:
+        self._mark_blocked(rule.category)
+        width = _dimension(_attr(attrs, b"width"))
+        height = _dimension(_attr(attrs, b"height"))
+        opening = self.injector.placeholder_open(rule, width, height)
+        closing = self.injector.placeholder_close()
+        if self.inert:
+            self._emit(opening + self._inert_tag(name, attrs, rule, hidden=True))
+            self._enter_raw(name, after=closing)
+        else:
+            self._emit(opening + closing)
+            self._enter_raw(name, drop=True)
+
+    def _block_raw(self, name: bytes, raw: bytes, rule: Rule) -> None:
+        self._mark_blocked(rule.category)
+        if self.inert:
+            self._emit(b'<template data-consentkit-category="' + _esc(rule.category) + b'">' + raw)
+            self._enter_raw(name, after=b"</template>")
+        else:
+            self._emit(self.injector.blocked(rule.category))
+            self._enter_raw(name, drop=True)
+
+    # --- other elements ---
+
+    def _block_element(self, name: bytes, raw: bytes, attrs: Attrs, rule: Rule, void: bool) -> None:
+        self._mark_blocked(rule.category)
+        if void:
+            if self.inert:
+                self._emit(self._inert_tag(name, attrs, rule))
+            else:
+                self._emit(self.injector.blocked(rule.category))
+            return
+        if self.inert:
+            self._emit(b'<template data-consentkit-category="' + _esc(rule.category) + b'">' + raw)
+            self._frames.append(_Frame(name, drop=False))
+        else:
+            self._emit(self.injector.blocked(rule.category))
+            self._frames.append(_Frame(name, drop=True))
+        self._set_frames()
+
+    @staticmethod
+    def _inert_tag(name: bytes, attrs: Attrs, rule: Rule, hidden: bool = False) -> bytes:
+        parts = [b"<", name, b' data-consentkit-category="', _esc(rule.category), b'"']
+        if hidden:
+            parts.append(b" hidden")
+        for attr_name, _value, text in attrs:
+            if attr_name.startswith(b"data-consentkit-"):
+                continue
+            if attr_name == b"data":
+                parts.append(b" data-data" + text[4:])
+            elif attr_name in _URL_ATTRS:
+                parts.append(b" data-" + text)
+            else:
+                parts.append(b" " + text)
+        parts.append(b">")
+        return b"".join(parts)
+
+    # --- <noscript> ---
+
+    def _noscript(self, raw: bytes, rule: Rule | None) -> None:
+        if rule is not None:
+            self._mark_blocked(rule.category)
+            self._emit(self.injector.blocked(rule.category))
+            self._enter_raw(b"noscript", drop=True)
+            return
+        if self.plan is None or self._dropping:
+            self._emit(raw)
+            self._enter_raw(b"noscript")
+            return
+        # With scripting on, browsers read <noscript> as raw text; without, as markup that
+        # may hold tracking pixels. Its content goes through a nested rewriter.
+        self._state = _NOSCRIPT
+        self._raw_name = b"noscript"
+        self._ns_tag = raw
+        self._ns_sub = Rewriter(self.plan, None, nested=True)
+        self._ns_parts = []
+        self._ns_size = 0
+        self._ns_streaming = False
+
+    def _ns_add(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._ns_streaming:
+            self._emit(data)
+            return
+        self._ns_parts.append(data)
+        self._ns_size += len(data)
+        if self._ns_size > HOLD_NOSCRIPT_MAX:
+            self._ns_streaming = True
+            self._emit(self._ns_tag + b"".join(self._ns_parts))
+            self._ns_parts = []
+
+    def _finish_noscript(self, end_raw: bytes) -> None:
+        sub = self._ns_sub
+        assert sub is not None
+        self._ns_add(sub.close())
+        self._state = _DATA
+        self._ns_sub = None
+        if sub.first_blocked is not None:
+            self._mark_blocked(sub.first_blocked)
+        if self._ns_streaming:
+            self._emit(end_raw)
+        elif sub.first_blocked is not None:
+            self._emit(self.injector.blocked(sub.first_blocked))
+        else:
+            self._emit(self._ns_tag + b"".join(self._ns_parts) + end_raw)
+        self._ns_parts = []
+
+    # --- end of document ---
+
+    def _finish(self) -> None:
+        if self._frames:
+            tail = b"".join(b"</template>" for f in reversed(self._frames) if not f.drop)
+            self._frames = []
+            self._set_frames()
+            self._emit(tail)
+        tail, self._tail = self._tail, b""
+        if not self.inject:
+            self._emit(tail)
+            return
+        if self._held is not None:
+            self._release_held(inject=True)
+        elif not self._body_end_done:
+            self._body_end_done = True
+            self._out.append(self.injector.body_end())
+        self._out.append(tail)
