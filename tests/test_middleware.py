@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -277,3 +278,35 @@ async def test_pages_read_the_decision_as_html_too(policy: Policy, tmp_path: Pat
         await decide(client, "save", ("marketing",))
         text = (await client.get("/")).text
     assert "{'necessary': True, 'analytics': False, 'marketing': True}" in text
+
+
+@pytest.mark.parametrize(
+    "key", ["background", "text", "muted", "accent", "accent_text", "border", "focus", "link"]
+)
+async def test_every_theme_colour_reaches_a_css_rule(key: str, tmp_path: Path) -> None:
+    from consentkit import parse_policy
+
+    from .conftest import POLICY_YAML
+
+    policy = parse_policy(POLICY_YAML + f"banner:\n  theme:\n    {key}: '#010203'\n")
+    async with client_for(make_app(policy, tmp_path=tmp_path)) as client:
+        page = (await client.get("/")).text
+    declared = re.findall(r"(--ck-[a-z-]+):#010203", page)
+    assert declared
+    assert any(f"var({name})" in page for name in declared)
+
+
+async def test_a_compressed_html_response_is_logged_once(
+    policy: Policy, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def endpoint(request: Request) -> Response:
+        return Response(
+            gzip.compress(PAGE.encode()), media_type="text/html", headers={"content-encoding": "gzip"}
+        )
+
+    app = make_app(policy, [Route("/", endpoint)], tmp_path=tmp_path)
+    async with client_for(app) as client:
+        await client.get("/")
+        await client.get("/")
+    warnings = [r for r in caplog.records if "already compressed" in r.getMessage()]
+    assert len(warnings) == 1

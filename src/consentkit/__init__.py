@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import HTTPConnection
+
 from .audit import AuditError, AuditLog
 from .consent import Consent, SecretKeyError
 from .middleware import ConsentMiddleware
@@ -45,6 +47,7 @@ __all__ = [
     "Service",
     "Signals",
     "Texts",
+    "consent_from_scope",
     "get_consent",
     "load_policy",
     "parse_policy",
@@ -53,12 +56,23 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def get_consent(request: Any) -> Consent:
-    """The visitor's consent for a Starlette/FastAPI request (usable as a FastAPI dependency).
+def get_consent(request: HTTPConnection) -> Consent:
+    """The visitor's consent for a Starlette/FastAPI HTTP request.
 
-    Raises ``RuntimeError`` if ``ConsentMiddleware`` is not installed in front of the app.
+    Works as a FastAPI dependency (``consent: Consent = Depends(get_consent)``): the parameter
+    is typed as Starlette's ``HTTPConnection`` (the base of ``Request``) so that FastAPI
+    injects the connection instead of reading a query parameter called ``request``.
+    Raises ``RuntimeError`` if ``ConsentMiddleware`` is not in front of the app, and for
+    websockets, which the middleware passes through without a consent.
     """
-    consent = request.scope.get("state", {}).get("consent")
-    if not isinstance(consent, Consent):
+    consent = consent_from_scope(request.scope)
+    if consent is None:
         raise RuntimeError("no consent on this request: add ConsentMiddleware to the application")
     return consent
+
+
+def consent_from_scope(scope: Any) -> Consent | None:
+    """The consent ConsentMiddleware put in an ASGI scope (any framework), or ``None``."""
+    state = scope.get("state") if hasattr(scope, "get") else None
+    consent = state.get("consent") if isinstance(state, dict) else None
+    return consent if isinstance(consent, Consent) else None

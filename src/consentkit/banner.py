@@ -106,10 +106,15 @@ class Renderer:
         theme = "".join(
             f"--ck-{key.replace('_', '-')}:{value};" for key, value in policy.banner.theme.items()
         )
-        css = static_asset("consentkit.css").decode("utf-8")
+        base = static_asset("consentkit.css").decode("utf-8")
+        banner = static_asset("banner.css").decode("utf-8")
         if theme:
-            css += "#consentkit-banner,.ck-settings,.ck-embed,.ck-manage,.ck-status,.ck-skip{" + theme + "}"
-        self.css = css
+            base += ".ck-embed,.ck-manage,.ck-status{" + theme + "}"
+            banner += "#consentkit-banner,.ck-settings,.ck-skip{" + theme + "}"
+        #: CSS for what decided visitors see (settings control, notes, placeholders).
+        self.css_base = base
+        #: CSS for the banner and the settings page, on top of the base.
+        self.css = base + banner
         self._cache: dict[tuple[object, ...], _Template] = {}
         self.notice_hashes = {lang: self._notice_hash(lang) for lang in policy.texts}
 
@@ -137,11 +142,10 @@ class Renderer:
                     values["privacy_policy:" + spec] = f'<a href="{_e(url)}">{_e(spec)}</a>'
         return _fill(msgs.body, values)
 
-    def style(self, nonce: str | None) -> bytes:
-        """The ``<style>`` element for everything consentkit injects (ASCII only)."""
-        return (
-            b"<style" + nonce_attr(nonce) + b">" + self.css.encode("ascii", "xmlcharrefreplace") + b"</style>"
-        )
+    def style(self, nonce: str | None, *, banner: bool = True) -> bytes:
+        """The ``<style>`` for what consentkit injects: all of it, or only the base for decided visitors."""
+        css = self.css if banner else self.css_base
+        return b"<style" + nonce_attr(nonce) + b">" + css.encode("ascii", "xmlcharrefreplace") + b"</style>"
 
     def _category_rows(self, msgs: Messages, checked: frozenset[str], *, services: bool) -> str:
         """One labelled checkbox per category; required ones shown checked and disabled."""

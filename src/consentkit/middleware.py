@@ -95,6 +95,7 @@ class ConsentMiddleware:
         self._cookie_bytes = self.policy.cookie.name.encode("latin-1")
         self._prefix_len = len(prefix)
         self._plans: dict[frozenset[str], BlockPlan] = {}
+        self.warned_encoded = False
         self._cookie_patterns: dict[frozenset[str], tuple[str, ...]] = {}
         self._vary = (
             b"Cookie"
@@ -172,7 +173,7 @@ class ConsentMiddleware:
 
     # --- ASGI ---
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -265,6 +266,13 @@ class _PageResponder:
             message["headers"] = headers
         status = message["status"]
         media = content_type.split(b";", 1)[0].strip().lower()
+        if encoded and media in _HTML_TYPES and not self.mw.warned_encoded:
+            self.mw.warned_encoded = True
+            logger.warning(
+                "consentkit: an HTML response reached ConsentMiddleware already compressed (%s), so it was "
+                "neither checked for trackers nor given a banner. Add compression outside ConsentMiddleware.",
+                self.scope.get("path"),
+            )
         if (
             media not in _HTML_TYPES
             or encoded
@@ -406,7 +414,7 @@ class _PageInjector:
         if self.style_done:
             return b""
         self.style_done = True
-        return self.mw.renderer.style(self.csp_nonce)
+        return self.mw.renderer.style(self.csp_nonce, banner=self.show_banner)
 
     def body_start(self) -> bytes:
         if not self.show_banner:
