@@ -1,0 +1,103 @@
+"""What a browser would load or run from a page, per html5lib (a WHATWG-conformant parser).
+
+Used as the independent oracle in blocking tests: parse the rewritten page as a browser
+would (with and without scripting), and list every tracker it would still fetch or run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from xml.etree.ElementTree import Element
+
+import html5lib
+
+from consentkit import Policy
+from consentkit.rewrite import url_host
+
+_JS_TYPES = {"", "module", "text/javascript", "application/javascript", "application/ecmascript"}
+_URL_ATTRS = ("src", "srcset", "href", "{http://www.w3.org/1999/xlink}href", "data", "poster", "imagesrcset")
+_LOADING = {"iframe", "frame", "img", "image", "embed", "object", "source", "video", "audio", "script"}
+_HINTS = {"preconnect", "dns-prefetch", "preload", "prefetch", "stylesheet", "modulepreload", "prerender"}
+
+
+def _local(tag: object) -> str:
+    name = tag if isinstance(tag, str) else ""
+    return name.rsplit("}", 1)[-1].lower()
+
+
+def denied_rules(policy: Policy, denied: Iterable[str]) -> tuple[set[str], list[str], set[str]]:
+    """(hosts, inline markers, categories) a page must not load or run for these denied categories."""
+    hosts: set[str] = set()
+    markers: list[str] = []
+    categories = set(denied)
+    for name in categories:
+        for service in policy.categories[name].services.values():
+            hosts.update(service.hosts)
+            markers.extend(service.inline)
+    return hosts, markers, categories
+
+
+def _host_denied(host: str | None, hosts: set[str]) -> bool:
+    if host is None:
+        return False
+    for pattern in hosts:
+        suffix = pattern[2:] if pattern.startswith("*.") else None
+        if host == pattern or (suffix and (host == suffix or host.endswith("." + suffix))):
+            return True
+    return False
+
+
+def _urls(element: Element) -> Iterator[str]:
+    for attr in _URL_ATTRS:
+        value = element.get(attr)
+        if not value:
+            continue
+        if attr.endswith("srcset"):
+            yield from (part.strip().split(" ")[0] for part in value.split(","))
+        else:
+            yield value
+
+
+def _walk(element: Element, inside_template: bool = False) -> Iterator[tuple[Element, bool]]:
+    yield element, inside_template
+    for child in element:
+        yield from _walk(child, inside_template or _local(element.tag) == "template")
+
+
+def leaks(page: str | bytes, policy: Policy, denied: Iterable[str]) -> list[str]:
+    """Every way the page would still load or run something of a denied category."""
+    hosts, markers, categories = denied_rules(policy, denied)
+    found: list[str] = []
+    for scripting in (True, False):
+        tree = html5lib.parse(page, namespaceHTMLElements=False, scripting=scripting)
+        for element, in_template in _walk(tree):
+            if in_template:
+                continue  # template contents are inert until activated
+            tag = _local(element.tag)
+            where = f"<{tag}> (scripting={'on' if scripting else 'off'})"
+            category = (element.get("data-consent") or "").strip().lower()
+            if category in categories:
+                found.append(f"{where} marked data-consent={category}")
+            script_type = (element.get("type") or "").strip().lower()
+            runs = tag != "script" or script_type in _JS_TYPES
+            if tag in _LOADING and runs:
+                for url in _urls(element):
+                    if _host_denied(url_host(url), hosts):
+                        found.append(f"{where} loads {url}")
+            if tag == "link" and _HINTS & set((element.get("rel") or "").lower().split()):
+                href = element.get("href") or ""
+                if _host_denied(url_host(href), hosts):
+                    found.append(f"{where} rel={element.get('rel')} to {href}")
+            if tag == "script" and runs and not element.get("src"):
+                text = "".join(element.itertext())
+                lowered = text.lower()
+                for marker in markers:
+                    if marker in text:
+                        found.append(f"{where} inline code with {marker!r}")
+                for host in hosts:
+                    if host.lstrip("*.") in lowered:
+                        found.append(f"{where} inline code naming {host}")
+            srcdoc = element.get("srcdoc", "").lower() if tag == "iframe" else ""
+            if srcdoc and any(h.lstrip("*.") in srcdoc for h in hosts):
+                found.append(f"{where} srcdoc naming a tracker")
+    return found
