@@ -146,28 +146,30 @@ class AuditLog:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 stat = os.fstat(fd)
-                prev = self._last_mac(fd, stat.st_dev, stat.st_ino, stat.st_size)
+                # ``size`` is the file's length once an interrupted last line is moved aside.
+                prev, size = self._last_mac(fd, stat.st_dev, stat.st_ino, stat.st_size)
                 record["prev"] = prev
                 line, mac = sign_line(record, self._key)
                 written = os.write(fd, line)
                 if written != len(line):  # a short write: undo it rather than leave a torn line
-                    os.ftruncate(fd, stat.st_size)
+                    os.ftruncate(fd, size)
                     raise OSError(28, "short write (disk full?)")
                 if self.fsync:
                     os.fsync(fd)
                 record["mac"] = mac
-                self._tail_cache = (stat.st_dev, stat.st_ino, stat.st_size + len(line), mac)
+                self._tail_cache = (stat.st_dev, stat.st_ino, size + len(line), mac)
                 return line
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
 
-    def _last_mac(self, fd: int, dev: int, ino: int, size: int) -> str:
-        """The MAC of the last complete record; an incomplete last line is moved aside first."""
+    def _last_mac(self, fd: int, dev: int, ino: int, size: int) -> tuple[str, int]:
+        """The MAC of the last complete record, and the file size after moving an incomplete
+        last line aside (if there was one)."""
         cached = self._tail_cache
         if cached is not None and cached[:3] == (dev, ino, size):
-            return cached[3]
+            return cached[3], size
         tail = b""
         end = size
         while end > 0:
@@ -180,16 +182,17 @@ class AuditLog:
         last_nl = tail.rfind(b"\n")
         torn = tail[last_nl + 1 :]
         if torn:
-            self._seal_torn(fd, size - len(torn), torn)
+            size -= len(torn)
+            self._seal_torn(fd, size, torn)
         if last_nl < 0:
-            return GENESIS
+            return GENESIS, size
         line = tail[tail.rfind(b"\n", 0, last_nl) + 1 : last_nl]
         m = _MAC_SUFFIX.search(line)
         if m is None:
             raise OSError(
                 0, "the last line of the audit file is not a consentkit record; run `consentkit audit verify`"
             )
-        return m.group(1).decode("ascii")
+        return m.group(1).decode("ascii"), size
 
     def _seal_torn(self, fd: int, clean_size: int, torn: bytes) -> None:
         """Move an interrupted write (a last line without newline) aside, so the chain continues."""

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import secrets
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from .audit import verify_file
+from .audit import VerifyReport, verify_file
 from .banner import Renderer
 from .consent import SecretKeyError, resolve_secret_keys
 from .middleware import ConsentMiddleware
 from .policy import Policy, load_policy
+from .reports import format_summary, parse_day, receipts, render_html, summarize
 from .schema import PolicyError
 
 #: The development key the demo signs with. Never use it in production.
@@ -243,6 +246,115 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
     return status
 
 
+def _day(text: str) -> date:
+    """argparse type for --since/--until: a YYYY-MM-DD day (UTC)."""
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _existing(names: Sequence[str]) -> list[Path] | None:
+    """The audit files as paths, each once, or None (after saying which) when one does not exist."""
+    missing = [name for name in names if not Path(name).is_file()]
+    for name in missing:
+        print(f"consentkit: {name}: no such file", file=sys.stderr)
+    if missing:
+        return None
+    unique: dict[Path, Path] = {}
+    for name in names:
+        unique.setdefault(Path(name).resolve(), Path(name))
+    return list(unique.values())
+
+
+def _bad_period(args: argparse.Namespace) -> bool:
+    if args.since and args.until and args.since > args.until:
+        print(f"consentkit: --since {args.since} is after --until {args.until}", file=sys.stderr)
+        return True
+    return False
+
+
+def _reading(paths: Sequence[Path]) -> _Progress:
+    return _Progress(sum(p.stat().st_size for p in paths), "reading")
+
+
+def _say_skipped(skipped: int) -> None:
+    if skipped:
+        print(
+            f"consentkit: {skipped} unreadable line{'s' if skipped != 1 else ''} skipped "
+            "(not consent records; `consentkit audit verify` checks integrity)",
+            file=sys.stderr,
+        )
+
+
+def cmd_audit_summary(args: argparse.Namespace, out: TextIO) -> int:
+    paths = _existing(args.files)
+    if paths is None:
+        return 1
+    if _bad_period(args):
+        return 2
+    progress = _reading(paths)
+    summary = summarize(paths, since=args.since, until=args.until, progress=progress)
+    progress.finish()
+    _say_skipped(summary.skipped)
+    if args.json:
+        print(json.dumps(summary.to_json(), indent=2), file=out)
+    else:
+        print(format_summary(summary), file=out)
+    return 0
+
+
+def cmd_audit_subject(args: argparse.Namespace, out: TextIO) -> int:
+    paths = _existing(args.files)
+    if paths is None:
+        return 1
+    progress = _reading(paths)
+    found, skipped = receipts(paths, args.subject_id, progress)
+    progress.finish()
+    _say_skipped(skipped)
+    if not found:
+        print(
+            f"consentkit: no records of subject {args.subject_id!r} in {', '.join(args.files)}",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps(found, indent=2), file=out)
+    return 0
+
+
+def cmd_audit_report(args: argparse.Namespace, out: TextIO) -> int:
+    paths = _existing(args.files)
+    if paths is None:
+        return 1
+    if _bad_period(args):
+        return 2
+    verified: list[VerifyReport] | None = None
+    if args.keys or os.environ.get("CONSENTKIT_SECRET_KEYS", "").strip():
+        keys = _keys(args)
+        verified = []
+        for path in paths:
+            progress = _Progress(path.stat().st_size, f"verifying {path.name}")
+            verified.append(verify_file(path, keys, progress))
+            progress.finish()
+    progress = _reading(paths)
+    summary = summarize(paths, since=args.since, until=args.until, progress=progress)
+    progress.finish()
+    _say_skipped(summary.skipped)
+    page = render_html(summary, verified, generated=datetime.now(UTC))
+    try:
+        Path(args.output).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        print(f"consentkit: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    state = "not verified" if verified is None else "verified"
+    print(f"{args.output}: {summary.decisions} decisions from {len(paths)} file(s), {state}", file=out)
+    failed = [r.path for r in verified or () if not r.ok]
+    if failed:
+        print(f"consentkit: verification FAILED for {', '.join(failed)} (see the report)", file=sys.stderr)
+        return 1
+    return 0
+
+
 # --- wiring --------------------------------------------------------------------------------------
 
 
@@ -305,6 +417,43 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("files", nargs="+", metavar="FILE")
     verify.add_argument("--keys", help=keys_help)
     verify.set_defaults(run=cmd_audit_verify)
+
+    period_help = "only decisions on or {} this day, YYYY-MM-DD (UTC)"
+    summary = audit_commands.add_parser(
+        "summary",
+        help="count decisions per day, category, language, method and event",
+        description="Count the decisions in one or more files (merged, e.g. from several hosts): per day, "
+        "per category with acceptance rates, per language, method and event. Lines that are not records "
+        "are skipped and counted; this does not verify the files.",
+    )
+    summary.add_argument("files", nargs="+", metavar="FILE")
+    summary.add_argument("--since", type=_day, metavar="DATE", help=period_help.format("after"))
+    summary.add_argument("--until", type=_day, metavar="DATE", help=period_help.format("before"))
+    summary.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    summary.set_defaults(run=cmd_audit_summary)
+
+    subject = audit_commands.add_parser(
+        "subject",
+        help="print one subject's consent receipts (for an access request)",
+        description="Print every record of one subject (the subject_id in the consent cookie) in time "
+        "order as a JSON array of consent receipts, each with a readable summary. Exit 1 when there is none.",
+    )
+    subject.add_argument("files", nargs="+", metavar="FILE")
+    subject.add_argument("subject_id", metavar="SUBJECT_ID")
+    subject.set_defaults(run=cmd_audit_subject)
+
+    report = audit_commands.add_parser(
+        "report",
+        help="write a self-contained HTML report",
+        description="Write an HTML page with charts and tables of the decisions (no script, no external "
+        "request). With secret keys the files are verified too, and the exit status is 1 if one fails.",
+    )
+    report.add_argument("files", nargs="+", metavar="FILE")
+    report.add_argument("-o", "--output", required=True, metavar="REPORT.html", help="the file to write")
+    report.add_argument("--since", type=_day, metavar="DATE", help=period_help.format("after"))
+    report.add_argument("--until", type=_day, metavar="DATE", help=period_help.format("before"))
+    report.add_argument("--keys", help=keys_help + "; without keys the report says 'not verified'")
+    report.set_defaults(run=cmd_audit_report)
     return parser
 
 
