@@ -1,0 +1,1 @@
+"""consentkit demo site: a human-rights news release page (see app.py)."""
