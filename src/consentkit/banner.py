@@ -183,7 +183,8 @@ class Renderer:
         script = _e(root_path + self.prefix) + "/banner.js"
         return (
             f'<section id="consentkit-banner" class="ck" aria-labelledby="ck-title" lang="{_e(lang)}"'
-            f' data-nosnippet><div class="ck-in"><form method="post" action="{action}">{hidden}'
+            f' data-saved="{_e(msgs.saved)}" data-nosnippet><div class="ck-in">'
+            f'<form method="post" action="{action}">{hidden}'
             f'<h2 id="ck-title">{_e(msgs.title)}</h2><p id="ck-body">{self._body(msgs)}</p>{gpc}'
             f'<div class="ck-row">{_button("accept_all", msgs.accept)}{_button("reject_all", msgs.decline)}'
             f"{policy_link}</div></form>"
@@ -273,7 +274,7 @@ class Renderer:
         button = _fill(msgs.embed_allow, {"category": _e(label)})
         markup = (
             f'<div class="ck-embed" data-consentkit-placeholder="{_e(rule.category)}"{style}'
-            f' lang="{_e(lang)}">'
+            f' lang="{_e(lang)}" data-saved="{_e(msgs.saved)}">'
             f"<p>{text}</p>"
             f'<form method="post" action="{self._action(root_path)}">{_hidden(_NEXT, lang)}'
             f'<input type="hidden" name="categories" value="{_e(rule.category)}">'
