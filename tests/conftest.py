@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,23 @@ async def decide(
         data["categories"] = list(categories)
     origin = str(client.base_url).rstrip("/")
     return await client.post("/_consent", data=data, headers={"origin": origin})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--long",
+        action="store_true",
+        default=False,
+        help="run the long fuzzing and fault variants (make fuzz)",
+    )
+
+
+@pytest.fixture
+def long_run(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--long"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--long"):
+        # read at import time by the fuzzing and fault modules to size their runs
+        os.environ["CONSENTKIT_FUZZ_LONG"] = "1"

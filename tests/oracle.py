@@ -76,7 +76,7 @@ def leaks(page: str | bytes, policy: Policy, denied: Iterable[str]) -> list[str]
             tag = _local(element.tag)
             where = f"<{tag}> (scripting={'on' if scripting else 'off'})"
             category = (element.get("data-consent") or "").strip().lower()
-            if category in categories:
+            if category in categories and tag not in ("html", "head", "body"):
                 found.append(f"{where} marked data-consent={category}")
             script_type = (element.get("type") or "").strip().lower()
             runs = tag != "script" or script_type in _JS_TYPES
@@ -88,7 +88,7 @@ def leaks(page: str | bytes, policy: Policy, denied: Iterable[str]) -> list[str]
                 href = element.get("href") or ""
                 if _host_denied(url_host(href), hosts):
                     found.append(f"{where} rel={element.get('rel')} to {href}")
-            if tag == "script" and runs and not element.get("src"):
+            if tag == "script" and runs and "src" not in element.attrib:  # src="" runs nothing either
                 text = "".join(element.itertext())
                 lowered = text.lower()
                 for marker in markers:

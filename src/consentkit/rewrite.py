@@ -77,11 +77,11 @@ _JS_TYPES: Final = frozenset(
 _BLOCKING_CANDIDATES: Final = (
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
     b"plaintext", b"img", b"image", b"embed", b"object", b"link", b"source", b"video", b"audio",
-    b"html", b"body", b"svg", b"math",
+    b"html", b"body", b"svg", b"math", b"select",
 )  # fmt: skip
 _STRUCTURE_CANDIDATES: Final = (
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
-    b"plaintext", b"html", b"body", b"svg", b"math",
+    b"plaintext", b"html", b"body", b"svg", b"math", b"select",
 )  # fmt: skip
 
 #: Hosts and inline markers that identify a Google tag (for the Consent Mode default).
@@ -319,6 +319,7 @@ class Rewriter:
         self._frames: list[_Frame] = []
         self._dropping = False
         self._foreign = 0
+        self._in_select = False
         self._lang_done = False
         self._sniff = b""
         self._tail = b""
@@ -336,6 +337,7 @@ class Rewriter:
         self._hold_size = 0
         self._hold_check = False
         self._hold_google = False
+        self._hold_markup = False
         self._hold_overflow = False
         # a <noscript> whose content goes through a nested rewriter
         self._ns_tag = b""
@@ -410,7 +412,7 @@ class Rewriter:
 
     def _candidate_pattern(self) -> re.Pattern[bytes]:
         names = _BLOCKING_CANDIDATES if self.plan is not None or self.nested else _STRUCTURE_CANDIDATES
-        ends: tuple[bytes, ...] = (b"body", b"svg", b"math")
+        ends: tuple[bytes, ...] = (b"body", b"svg", b"math", b"select")
         for frame in self._frames:
             if frame.name not in names:
                 names = (*names, frame.name)
@@ -464,7 +466,9 @@ class Rewriter:
                         dc_next = lbuf.find(_DATA_CONSENT, i)
                     if 0 <= dc_next < target:
                         target = dc_next
-                skipped = _SKIP.match(buf, i, target)
+                # One byte past a "<" at target lets _SKIP see that a "<" just before it is text.
+                limit = target + 1 if target < n and buf[target] == 0x3C else target
+                skipped = _SKIP.match(buf, i, limit)
                 q = skipped.end() if skipped is not None else i
                 if q < target:
                     # A tag starts at q and runs past target: the candidate or data-consent at
@@ -603,6 +607,8 @@ class Rewriter:
                 self._emit(raw)
                 return
             # Close this frame (and, as a browser would, any left open inside it).
+            if name in (b"svg", b"math"):
+                self._foreign = max(0, self._foreign - 1)
             closing = self._frames[index:]
             del self._frames[index:]
             was_dropping = self._dropping
@@ -613,6 +619,9 @@ class Rewriter:
             return
         if name in (b"svg", b"math"):
             self._foreign = max(0, self._foreign - 1)
+            self._emit(raw)
+        elif name == b"select":
+            self._in_select = False
             self._emit(raw)
         elif name == b"body" and self.inject and not self._dropping and not self._body_end_done:
             self._release_held(inject=False)
@@ -639,15 +648,28 @@ class Rewriter:
                 self._body_start_done = True
                 self._emit(self.injector.body_start())
             return
+        rule = self._element_rule(name, attrs) if self.plan is not None and not self._dropping else None
         if name in (b"svg", b"math"):
-            self._emit(raw)
             if not raw.endswith(b"/>"):
                 self._foreign += 1
+            if rule is None:
+                self._emit(raw)
+            else:
+                self._block_element(name, raw, attrs, rule, void=raw.endswith(b"/>"))
             return
-        rule = self._element_rule(name, attrs) if self.plan is not None and not self._dropping else None
-        foreign = bool(self._foreign)
-        if name == b"script" and not foreign:
+        if name == b"select":
+            self._in_select = True
+        elif name in (b"textarea", b"input", b"keygen"):
+            self._in_select = False  # these close an open <select>
+        # Inside <select>, parsers disagree on whether <style>, <title>... start raw text
+        # (older ones ignore those tags): read their content as markup, the safe side.
+        foreign = bool(self._foreign) or (self._in_select and name != b"script")
+        if name == b"script" and not self._foreign:
             self._script(raw, attrs, rule)
+        elif name == b"script" and rule is None and not raw.endswith(b"/>") and self._checks_inline():
+            # An SVG/MathML script runs too, but its content is markup: hold it, check it for
+            # tracker code, and rewrite what it contains as markup.
+            self._hold(raw, attrs, check=True, google=False, markup=True)
         elif name == b"noscript" and not foreign:
             self._noscript(raw, rule)
         elif name in _RAWTEXT and not foreign:
@@ -659,7 +681,13 @@ class Rewriter:
             else:
                 self._block_raw(name, raw, rule)
         elif name == b"plaintext" and not foreign:
-            self._emit(raw)
+            if rule is None:
+                self._emit(raw)
+            else:  # everything after <plaintext> is its content: all of it is dropped
+                self._mark_blocked(rule.category)
+                self._emit(self.injector.blocked(rule.category))
+                self._frames.append(_Frame(name, drop=True))
+                self._set_frames()
             self._state = _PLAIN
         elif rule is None:
             self._emit(raw)
@@ -721,12 +749,19 @@ class Rewriter:
         if google:
             self._emit_consent_mode()
         inline = src is None and executable and not self._dropping
-        check = inline and self.plan is not None and bool(self.plan.inline)
+        check = inline and self._checks_inline()
         seek_google = inline and self.gcm_pending
         if not (check or seek_google):
             self._emit(raw)
             self._enter_raw(b"script")
             return
+        self._hold(raw, attrs, check=check, google=seek_google, markup=False)
+
+    def _checks_inline(self) -> bool:
+        return self.plan is not None and bool(self.plan.inline) and not self._dropping
+
+    def _hold(self, raw: bytes, attrs: Attrs, *, check: bool, google: bool, markup: bool) -> None:
+        """Keep an inline script back until its end tag, to look for tracker code in it."""
         self._state = _HOLD
         self._raw_name = b"script"
         self._hold_tag = raw
@@ -734,7 +769,8 @@ class Rewriter:
         self._hold_parts = []
         self._hold_size = 0
         self._hold_check = check
-        self._hold_google = seek_google
+        self._hold_google = google
+        self._hold_markup = markup
         self._hold_overflow = False
 
     def _finish_hold(self, end_tag: bytes) -> None:
@@ -758,6 +794,11 @@ class Rewriter:
             return
         if google:
             self._emit_consent_mode()
+        if self._hold_markup:
+            sub = Rewriter(self.plan, None, nested=True)
+            content = sub.feed(content) + sub.close()
+            if sub.first_blocked is not None:
+                self._mark_blocked(sub.first_blocked)
         self._emit(self._hold_tag + content + end_tag)
 
     def _emit_consent_mode(self) -> None:

@@ -1,0 +1,290 @@
+"""Rewriter fuzzing: generated and mutated documents in random chunkings.
+
+Properties, for every document: no exception; the output is the same however the document
+is chunked; a browser (html5lib, scripting on and off) would load or run nothing of a denied
+category; and a document with nothing to block comes out byte-identical. The default run
+checks a few thousand documents; `make fuzz` (pytest --long) checks over 100,000.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consentkit import parse_policy
+from consentkit.rewrite import BlockPlan, Rewriter, Rule
+
+from .conftest import POLICY_YAML
+from .oracle import leaks
+
+POLICY = parse_policy(POLICY_YAML)
+DENIED = ("analytics", "marketing")
+PLAN = BlockPlan.build(POLICY, DENIED)
+LONG = os.environ.get("CONSENTKIT_FUZZ_LONG") == "1"
+EXAMPLES = 60_000 if LONG else 1_500
+
+ROOT = Path(__file__).parents[1]
+SEEDS = [
+    (ROOT / "tests" / "fixtures" / "trackers.html").read_bytes(),
+    *(p.read_bytes() for p in sorted((ROOT / "examples" / "release_page" / "templates").glob("*.html"))),
+]
+
+
+class Marks:
+    """An injector that adds recognisable markers, so tests can see where injections land."""
+
+    def html_lang(self, lang: str) -> None:
+        return None
+
+    def body_start(self) -> bytes:
+        return b"<i data-ck=start></i>"
+
+    def body_end(self) -> bytes:
+        return b"<i data-ck=end></i>"
+
+    def consent_mode(self) -> bytes:
+        return b""
+
+    def blocked(self, category: str) -> bytes:
+        return b"<!--ck-->"
+
+    def placeholder_open(self, rule: Rule, width: str | None, height: str | None) -> bytes:
+        return b"<div data-ck=placeholder>"
+
+    def placeholder_close(self) -> bytes:
+        return b"</div>"
+
+
+class Nothing(Marks):
+    def body_start(self) -> bytes:
+        return b""
+
+    def body_end(self) -> bytes:
+        return b""
+
+
+def rewrite(
+    document: bytes, cuts: list[int], plan: BlockPlan | None = PLAN, injector: object = None
+) -> bytes:
+    rewriter = Rewriter(plan, injector if injector is not None else Marks())  # type: ignore[arg-type]
+    out = []
+    start = 0
+    for cut in sorted({c % (len(document) + 1) for c in cuts}):
+        out.append(rewriter.feed(document[start:cut]))
+        start = cut
+    out.append(rewriter.feed(document[start:]))
+    out.append(rewriter.close())
+    return b"".join(out)
+
+
+# --- a grammar of real-world and hostile HTML --------------------------------------------------
+
+TRACKER_URLS = [
+    "https://www.googletagmanager.com/gtag/js?id=G-1",
+    "//connect.facebook.net/en_US/fbevents.js",
+    "https://www.facebook.com/tr?id=1&amp;ev=PageView",
+    "HTTPS://WWW.GOOGLE-ANALYTICS.COM/analytics.js",
+    "https://static.hotjar.com/c/hotjar-1.js",
+    "https:\\\\www.youtube.com\\embed\\x",
+    "https://www&#46;youtube.com/embed/y",
+    "https://stats.example.org/matomo.php",
+    "/local/script.js",
+    "https://cdn.example.net/lib.js",
+]
+NAMES = [
+    "div", "p", "a", "span", "script", "SCRIPT", "Script", "style", "textarea", "title", "xmp", "iframe", "img",
+    "image", "noscript", "svg", "math", "mi", "object", "embed", "link", "source", "video", "template", "body",
+    "html", "head", "table", "select", "plaintext", "noembed", "br", "input", "form",
+]  # fmt: skip
+ATTR_NAMES = [
+    "src",
+    "SRC",
+    "href",
+    "srcset",
+    "data",
+    "rel",
+    "type",
+    "data-consent",
+    "DATA-CONSENT",
+    "class",
+    "title",
+]
+TEXTS = [
+    "hello",
+    " ",
+    "\n",
+    "<",
+    ">",
+    "&",
+    "'",
+    '"',
+    "a < b",
+    "x>y",
+    "fbq('init')",
+    "gtag('config')",
+    "_paq.push",
+]
+
+values = st.one_of(
+    st.sampled_from(TRACKER_URLS),
+    st.sampled_from(
+        ["marketing", "analytics", "MARKETING", " marketing ", "necessary", "stylesheet preconnect"]
+    ),
+    st.sampled_from(["text/javascript", "module", "application/ld+json", "text/plain", ""]),
+    st.text(alphabet="<>\"'= /ab-&;#", max_size=8),
+)
+
+
+@st.composite
+def attribute(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(ATTR_NAMES))
+    value = draw(values)
+    quote = draw(st.sampled_from(['"', "'", "", None]))
+    if quote is None:
+        return name
+    if quote == "":
+        value = value.replace(" ", "").replace(">", "") or "x"
+    spaces = draw(st.sampled_from(["", " ", "\n"]))
+    return f"{name}{spaces}={spaces}{quote}{value}{quote}"
+
+
+@st.composite
+def start_tag(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(NAMES))
+    attrs = draw(st.lists(attribute(), max_size=4))
+    separator = draw(st.sampled_from([" ", "\n", "\t", "/"]))
+    closing = draw(st.sampled_from([">", "/>", " >", ""]))
+    return "<" + name + "".join(separator + a for a in attrs) + closing
+
+
+fragment = st.one_of(
+    start_tag(),
+    st.sampled_from(NAMES).map(lambda n: f"</{n}>"),
+    st.sampled_from(TEXTS),
+    st.text(max_size=6),
+    st.sampled_from(
+        [
+            "<!--",
+            "-->",
+            "--!>",
+            "<!-->",
+            "<!---->",
+            "<!-- x -->",
+            "<![CDATA[",
+            "]]>",
+            "<!DOCTYPE html>",
+            "<?x?>",
+            "</ x>",
+            "</>",
+            "<script>",
+            "</script>",
+            "</script ",
+            "</SCRIPT>",
+            "<noscript>",
+            "</noscript>",
+            "<script>var s='</script>';</script>",
+            "<script>fbq('track')</script>",
+            "<svg><script>gtag()</script>",
+            "<textarea><script src=//connect.facebook.net/x.js></script></textarea>",
+            '<iframe srcdoc="<script src=https://www.googletagmanager.com/x></script>"></iframe>',
+            '<img src="https://www.facebook.com/tr?id=1"/>',
+            '<div data-consent="marketing"><b>x</b></div>',
+        ]
+    ),
+)
+documents = st.lists(fragment, max_size=40).map(lambda parts: "".join(parts).encode("utf-8", "surrogatepass"))
+cuts = st.lists(st.integers(min_value=0, max_value=10_000), max_size=12)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """A real page, mutated: ranges deleted, duplicated or replaced, fragments spliced in."""
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
+        size = len(data)
+        start = draw(st.integers(min_value=0, max_value=max(0, size - 1)))
+        length = draw(st.integers(min_value=0, max_value=200))
+        operation = draw(st.sampled_from(["delete", "duplicate", "insert", "flip", "upper"]))
+        if operation == "delete":
+            del data[start : start + length]
+        elif operation == "duplicate":
+            data[start:start] = data[start : start + length]
+        elif operation == "insert":
+            data[start:start] = draw(fragment).encode("utf-8", "surrogatepass")
+        elif operation == "flip":
+            data[start : start + 1] = draw(st.sampled_from([b"<", b">", b'"', b"'", b"=", b"/", b"-", b"!"]))
+        else:
+            data[start : start + length] = data[start : start + length].upper()
+    return bytes(data)
+
+
+def check(document: bytes, chunking: list[int]) -> None:
+    whole = rewrite(document, [])
+    assert rewrite(document, chunking) == whole, "the output depends on the chunking"
+    found = leaks(whole, POLICY, DENIED)
+    assert not found, f"leaked: {found[:3]}\ninput: {document[:600]!r}\noutput: {whole[:600]!r}"
+
+
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@FUZZ
+@given(document=documents, chunking=cuts)
+def test_generated_documents(document: bytes, chunking: list[int]) -> None:
+    check(document, chunking)
+
+
+@FUZZ
+@given(document=mutated(), chunking=cuts)
+def test_mutated_real_pages(document: bytes, chunking: list[int]) -> None:
+    check(document, chunking)
+
+
+@settings(max_examples=EXAMPLES // 3, deadline=None)
+@given(
+    document=st.lists(
+        st.one_of(st.sampled_from(["<p>", "</p>", "<div class=a>", "</div>", "<a href='/x'>", "</a>", "<!-- c -->",
+                                   "<script>var a = 1 < 2;</script>", "<style>p{}</style>", "<textarea>x</textarea>",
+                                   "<img src=/a.png>", "<br/>", "<title>t</title>", "<svg><path/></svg>"]),
+                  st.text(alphabet="abc <>&'\"=\n", max_size=10)),
+        max_size=40,
+    ).map(lambda parts: "".join(parts).encode()),
+    chunking=cuts,
+)  # fmt: skip
+def test_nothing_to_block_comes_out_byte_identical(document: bytes, chunking: list[int]) -> None:
+    assert rewrite(document, chunking, injector=Nothing()) == document
+
+
+@pytest.mark.parametrize("seed", range(len(SEEDS)))
+def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
+    """The pages themselves, for a visitor who accepted everything: byte-identical."""
+    assert rewrite(SEEDS[seed], [7, 301, 4096], plan=None, injector=Nothing()) == SEEDS[seed]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"<svg><script>fbq('init', '1')</script></svg>",
+        b"<math><mi><script src=https://connect.facebook.net/x.js></script></mi></math>",
+        b"<table><script src=https://www.googletagmanager.com/x></script></table>",
+        b"<select><script>gtag('config')</script></select>",
+        b"<noscript><p><img src=https://www.facebook.com/tr?id=1></noscript>",
+        b"<head><noscript><img src=https://www.facebook.com/tr?id=1></noscript></head>",
+        b"<image src=https://www.facebook.com/tr>",
+        b'<iframe srcdoc="&lt;script src=https://www.googletagmanager.com/x&gt;&lt;/script&gt;"></iframe>',
+        b"<script src=https://www.googletagmanager.com/x",  # truncated
+        b"<div data-consent=marketing><img src=/pixel.png>",  # never closed
+        b"<scr" + b"ipt src=https://www.googletagmanager.com/x></script>",
+        b"<script>var x = '<!--<script>'; fbq('track');</script>",
+    ],
+)
+def test_known_tricky_cases(document: bytes) -> None:
+    check(document, [1, 5, 9, 17, 33])
