@@ -3,17 +3,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test lint typecheck bench load fuzz clean
+.PHONY: demo test lint bench load fuzz clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+# the demo needs only consentkit and uvicorn
+$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+# tests, linters and every framework the integration tests cover
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[demo,test,lint]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
 ## demo: install and serve the release-page example at http://127.0.0.1:8000
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/consentkit demo --host 127.0.0.1 --port 8000
 
 ## test: install, lint, type-check and run the whole suite (browser tests included)

@@ -74,17 +74,20 @@ def leaks(page: str | bytes, policy: Policy, denied: Iterable[str]) -> list[str]
             if in_template:
                 continue  # template contents are inert until activated
             tag = _local(element.tag)
+            foreign = isinstance(element.tag, str) and element.tag.startswith("{")
             where = f"<{tag}> (scripting={'on' if scripting else 'off'})"
             category = (element.get("data-consent") or "").strip().lower()
             if category in categories and tag not in ("html", "head", "body"):
                 found.append(f"{where} marked data-consent={category}")
             script_type = (element.get("type") or "").strip().lower()
             runs = tag != "script" or script_type in _JS_TYPES
-            if tag in _LOADING and runs:
+            # SVG/MathML elements do not load like HTML ones, except SVG <script> and <image>.
+            loads = tag in _LOADING if not foreign else tag in ("script", "image")
+            if loads and runs:
                 for url in _urls(element):
                     if _host_denied(url_host(url), hosts):
                         found.append(f"{where} loads {url}")
-            if tag == "link" and _HINTS & set((element.get("rel") or "").lower().split()):
+            if tag == "link" and not foreign and _HINTS & set((element.get("rel") or "").lower().split()):
                 href = element.get("href") or ""
                 if _host_denied(url_host(href), hosts):
                     found.append(f"{where} rel={element.get('rel')} to {href}")
