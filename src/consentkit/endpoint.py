@@ -276,17 +276,7 @@ class ConsentEndpoint:
     # --- helpers ---
 
     def _request_consent(self, scope: Scope) -> tuple[Consent, str | None]:
-        mw = self.mw
-        cookie: bytes | None = None
-        signal = False
-        for key, value in scope["headers"]:
-            if key == b"cookie":
-                cookie = value if cookie is None else cookie + b"; " + value
-            elif key == b"sec-gpc":
-                signal = signal or (mw.signals_on and value.strip() == b"1")
-            elif key == b"dnt":
-                signal = signal or (mw.dnt_on and value.strip() == b"1")
-        return mw.read_consent(cookie, signal)
+        return self.mw.read_consent(*self.mw.scan_headers(scope))
 
     def _consent_json(self, consent: Consent) -> dict[str, Any]:
         document = consent.to_json()

@@ -120,6 +120,19 @@ class ConsentMiddleware:
             self._cookie_patterns[denied] = patterns
         return patterns
 
+    def scan_headers(self, scope: Scope) -> tuple[bytes | None, bool]:
+        """The request's Cookie header (joined if repeated) and whether it sends an honoured signal."""
+        cookie: bytes | None = None
+        signal = False
+        for key, value in scope["headers"]:
+            if key == b"cookie":
+                cookie = value if cookie is None else cookie + b"; " + value
+            elif key == b"sec-gpc":
+                signal = signal or (self.signals_on and value.strip() == b"1")
+            elif key == b"dnt":
+                signal = signal or (self.dnt_on and value.strip() == b"1")
+        return cookie, signal
+
     def read_consent(self, cookie_header: bytes | None, gpc: bool) -> tuple[Consent, str | None]:
         """The request's consent (signal applied) and a subject id worth keeping."""
         if cookie_header is None:
@@ -187,15 +200,7 @@ class ConsentMiddleware:
         if path == "/.well-known/gpc.json" and self.policy.signals.gpc:
             await self.endpoint.gpc_json(scope, receive, send)
             return
-        cookie: bytes | None = None
-        signal = False
-        for key, value in scope["headers"]:
-            if key == b"cookie":
-                cookie = value if cookie is None else cookie + b"; " + value
-            elif key == b"sec-gpc":
-                signal = signal or (self.signals_on and value.strip() == b"1")
-            elif key == b"dnt":
-                signal = signal or (self.dnt_on and value.strip() == b"1")
+        cookie, signal = self.scan_headers(scope)
         consent, _ = self.read_consent(cookie, signal)
         state = scope.get("state")
         if state is None:

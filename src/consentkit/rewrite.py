@@ -79,6 +79,13 @@ _BLOCKING_CANDIDATES: Final = (
     b"plaintext", b"img", b"image", b"embed", b"object", b"link", b"source", b"video", b"audio",
     b"html", b"body", b"svg", b"math", b"select",
 )  # fmt: skip
+# Start tags that end SVG/MathML content (the HTML parser pops back to HTML for them).
+_BREAKOUT: Final = (
+    b"b", b"big", b"blockquote", b"body", b"br", b"center", b"code", b"dd", b"div", b"dl", b"dt", b"em",
+    b"embed", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"head", b"hr", b"i", b"img", b"li", b"listing",
+    b"menu", b"meta", b"nobr", b"ol", b"p", b"pre", b"ruby", b"s", b"small", b"span", b"strong", b"strike",
+    b"sub", b"sup", b"table", b"tt", b"u", b"ul", b"var", b"font",
+)  # fmt: skip
 _STRUCTURE_CANDIDATES: Final = (
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
     b"plaintext", b"html", b"body", b"svg", b"math", b"select",
@@ -242,8 +249,26 @@ class _CommentsOnly:
         return b""
 
 
+_ATTRS_CACHE_MAX: Final = 512  # longer attribute texts (data: URLs, srcdoc) are parsed every time
+
+
 def _parse_attrs(raw: bytes) -> Attrs:
-    """(lower-cased name, value without quotes or None, raw text) per attribute, in order."""
+    """(lower-cased name, value without quotes or None, raw text) per attribute, in order.
+
+    Pages repeat the same tags request after request, so a short attribute text is parsed
+    once and its list kept: callers only read it.
+    """
+    if len(raw) > _ATTRS_CACHE_MAX:
+        return _parse_attrs_uncached(raw)
+    return _parse_attrs_cached(raw)
+
+
+@lru_cache(maxsize=1024)
+def _parse_attrs_cached(raw: bytes) -> Attrs:
+    return _parse_attrs_uncached(raw)
+
+
+def _parse_attrs_uncached(raw: bytes) -> Attrs:
     result = []
     for m in _ATTR.finditer(raw):
         value = m.group(2)
@@ -251,6 +276,14 @@ def _parse_attrs(raw: bytes) -> Attrs:
             value = value[1:-1]
         result.append((m.group(1).lower(), value, m.group(0)))
     return result
+
+
+_UNQUOTED_TAIL: Final = re.compile(rb"""=[\t\n\f\r ]*+[^\t\n\f\r >"'][^\t\n\f\r >]*+$""")
+
+
+def _self_closing(raw_attrs: bytes) -> bool:
+    """Whether a tag ends with the self-closing "/": not when that "/" ends an unquoted value."""
+    return raw_attrs.endswith(b"/") and _UNQUOTED_TAIL.search(raw_attrs) is None
 
 
 def _attr(attrs: Attrs, name: bytes) -> bytes | None:
@@ -318,7 +351,7 @@ class Rewriter:
         self._body_start_done = False
         self._frames: list[_Frame] = []
         self._dropping = False
-        self._foreign = 0
+        self._foreign: list[bytes] = []
         self._in_select = False
         self._lang_done = False
         self._sniff = b""
@@ -406,6 +439,19 @@ class Rewriter:
         if self.first_blocked is None:
             self.first_blocked = category
 
+    def _set_foreign(self, roots: list[bytes]) -> None:
+        """The open <svg>/<math> roots; in foreign content raw-text rules do not apply."""
+        was = bool(self._foreign)
+        self._foreign = roots
+        if was != bool(roots):
+            self._cand = self._candidate_pattern()  # breakout tags matter only in foreign content
+
+    def _close_foreign(self, name: bytes) -> None:
+        """``</svg>``/``</math>``: closes the innermost open root of that name (else ignored)."""
+        if name in self._foreign:
+            index = len(self._foreign) - 1 - self._foreign[::-1].index(name)
+            self._set_foreign(self._foreign[:index])
+
     def _set_frames(self) -> None:
         self._dropping = any(frame.drop for frame in self._frames)
         self._cand = self._candidate_pattern()
@@ -413,6 +459,8 @@ class Rewriter:
     def _candidate_pattern(self) -> re.Pattern[bytes]:
         names = _BLOCKING_CANDIDATES if self.plan is not None or self.nested else _STRUCTURE_CANDIDATES
         ends: tuple[bytes, ...] = (b"body", b"svg", b"math", b"select")
+        if self._foreign:
+            names = (*names, *(n for n in _BREAKOUT if n not in names))
         for frame in self._frames:
             if frame.name not in names:
                 names = (*names, frame.name)
@@ -608,7 +656,7 @@ class Rewriter:
                 return
             # Close this frame (and, as a browser would, any left open inside it).
             if name in (b"svg", b"math"):
-                self._foreign = max(0, self._foreign - 1)
+                self._close_foreign(name)
             closing = self._frames[index:]
             del self._frames[index:]
             was_dropping = self._dropping
@@ -618,7 +666,7 @@ class Rewriter:
                 self._emit(inner + raw + (b"" if frame.drop else b"</template>"))
             return
         if name in (b"svg", b"math"):
-            self._foreign = max(0, self._foreign - 1)
+            self._close_foreign(name)
             self._emit(raw)
         elif name == b"select":
             self._in_select = False
@@ -632,7 +680,13 @@ class Rewriter:
 
     def _start_tag(self, raw: bytes, name: bytes, raw_attrs: bytes) -> None:
         attrs = _parse_attrs(raw_attrs)
-        self_closing = raw.endswith(b"/>") and bool(self._foreign)
+        broke_out = bool(self._foreign) and name in _BREAKOUT
+        if broke_out and (name != b"font" or any(a[0] in (b"color", b"face", b"size") for a in attrs)):
+            self._set_foreign([])  # back to HTML, as the parser pops the SVG/MathML elements
+        else:
+            broke_out = False
+        slash = _self_closing(raw_attrs)  # only SVG/MathML honour it
+        self_closing = slash and bool(self._foreign)
         for frame in self._frames:
             if frame.name == name and not self_closing and name not in _VOID:
                 frame.depth += 1
@@ -649,13 +703,16 @@ class Rewriter:
                 self._emit(self.injector.body_start())
             return
         rule = self._element_rule(name, attrs) if self.plan is not None and not self._dropping else None
+        if rule is not None and broke_out:
+            # The blocked tag also ended SVG/MathML content: an empty stand-in keeps that effect.
+            self._emit(b"<span hidden></span>")
         if name in (b"svg", b"math"):
-            if not raw.endswith(b"/>"):
-                self._foreign += 1
+            if not slash:
+                self._set_foreign([*self._foreign, name])
             if rule is None:
                 self._emit(raw)
             else:
-                self._block_element(name, raw, attrs, rule, void=raw.endswith(b"/>"))
+                self._block_element(name, raw, attrs, rule, void=slash)
             return
         if name == b"select":
             self._in_select = True
@@ -666,7 +723,7 @@ class Rewriter:
         foreign = bool(self._foreign) or (self._in_select and name != b"script")
         if name == b"script" and not self._foreign:
             self._script(raw, attrs, rule)
-        elif name == b"script" and rule is None and not raw.endswith(b"/>") and self._checks_inline():
+        elif name == b"script" and rule is None and not slash and self._checks_inline():
             # An SVG/MathML script runs too, but its content is markup: hold it, check it for
             # tracker code, and rewrite what it contains as markup.
             self._hold(raw, attrs, check=True, google=False, markup=True)

@@ -143,7 +143,7 @@
       var holder = form.closest("[data-saved]");
       var saved = holder ? holder.getAttribute("data-saved") : "";
       var banner = document.getElementById("consentkit-banner");
-      if (banner) banner.parentNode.removeChild(banner);
+      if (banner && consent.decided) banner.parentNode.removeChild(banner);  // else still asking
       if (window.gtag && consent.consent_mode) window.gtag("consent", "update", consent.consent_mode);
       activate(granted(consent));
       announce(saved);
