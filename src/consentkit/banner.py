@@ -288,9 +288,8 @@ class Renderer:
 
     def consent_mode(self, consent: Consent, root_path: str, nonce: str | None) -> bytes:
         """The script tag that sets Google Consent Mode defaults from the visitor's choices."""
-        bits = "".join(
-            "1" if t in consent_mode_granted(self.policy, consent) else "0" for t in CONSENT_MODE_TYPES
-        )
+        granted = consent_mode_granted(self.policy, consent)
+        bits = "".join("1" if t in granted else "0" for t in CONSENT_MODE_TYPES)
         src = f"{root_path}{self.prefix}/consent-mode.js?g={bits}"
         return b'<script src="' + escape_url(src) + b'"' + nonce_attr(nonce) + b"></script>"
 

@@ -16,8 +16,9 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -101,7 +102,7 @@ class Consent:
         """No decision: every optional category is off."""
         return cls(policy.version, policy.optional_categories, policy.required_categories)
 
-    @property
+    @cached_property
     def pending(self) -> tuple[str, ...]:
         """Optional categories the visitor has not answered and no signal covers."""
         return tuple(c for c in self.optional if c not in self.explicit and c not in self.signal_denied)
@@ -136,7 +137,7 @@ class Consent:
     def granted(self) -> frozenset[str]:
         return frozenset(c for c in self.optional if self.allows(c))
 
-    @property
+    @cached_property
     def denied(self) -> frozenset[str]:
         return frozenset(c for c in self.optional if not self.allows(c))
 
@@ -238,6 +239,15 @@ def audit_event(before: Consent, after: Consent) -> str:
     return "updated"
 
 
+class _Decoded(NamedTuple):
+    """A verified, parsed cookie value: what it says whatever the time (``consent`` None: no choices)."""
+
+    consent: Consent | None
+    subject: str | None
+    signed_at: int
+    current_version: bool
+
+
 class ConsentCodec:
     """Signs and verifies the consent cookie; rotates keys (sign with the newest, verify with all)."""
 
@@ -249,8 +259,9 @@ class ConsentCodec:
             salt=_SALT,
             signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
         )
-        self._cache: dict[str, tuple[dict[str, Any] | None, int]] = {}
+        self._cache: dict[str, _Decoded] = {}
         self._cache_size = cache_size
+        self._undecided = Consent.undecided(policy)
 
     def dumps(self, consent: Consent) -> str:
         """The signed cookie value for ``consent``."""
@@ -268,10 +279,7 @@ class ConsentCodec:
         return self.serializer.dumps(payload)
 
     def _verify(self, value: str) -> tuple[dict[str, Any] | None, int]:
-        """(payload, signed-at) for a good signature, (None, 0) otherwise; results are cached."""
-        hit = self._cache.get(value)
-        if hit is not None:
-            return hit
+        """(payload, signed-at) for a good signature, (None, 0) otherwise."""
         result: tuple[dict[str, Any] | None, int]
         try:
             payload, signed = self.serializer.loads(value, return_timestamp=True)
@@ -282,9 +290,6 @@ class ConsentCodec:
             result = (payload if isinstance(payload, dict) else None, stamp)
         except (BadSignature, ValueError, TypeError, UnicodeError, json.JSONDecodeError):
             result = (None, 0)
-        if len(self._cache) >= self._cache_size:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[value] = result
         return result
 
     def loads(self, value: str | None, *, now: float | None = None) -> tuple[Consent, str | None]:
@@ -294,25 +299,43 @@ class ConsentCodec:
         version) gives "no decision". A well-signed but expired or outdated cookie still
         yields its subject id, so one browser keeps one pseudonym across re-asks.
         """
-        undecided = Consent.undecided(self.policy)
+        undecided = self._undecided
         if not value or len(value) > MAX_COOKIE_BYTES:
             return undecided, None
-        payload, signed_at = self._verify(value)
-        if payload is None:
-            return undecided, None
-        subject = payload.get("s")
-        subject = subject if isinstance(subject, str) and 8 <= len(subject) <= 64 else None
+        consent, subject, signed_at, current_version = self._decode(value)
         current = now if now is not None else time.time()
-        if payload.get("v") != self.policy.version or not (0 <= current - signed_at <= self.max_age):
+        if not current_version or not (0 <= current - signed_at <= self.max_age):
             return undecided, subject
+        if consent is None:
+            return undecided, None
+        return consent, subject
+
+    def _decode(self, value: str) -> _Decoded:
+        """Verify and parse a cookie value; the results are cached (a Consent is immutable)."""
+        hit = self._cache.get(value)
+        if hit is not None:
+            return hit
+        payload, signed_at = self._verify(value)
+        decoded = _Decoded(None, None, signed_at, False)
+        if payload is not None:
+            subject = payload.get("s")
+            subject = subject if isinstance(subject, str) and 8 <= len(subject) <= 64 else None
+            current_version = payload.get("v") == self.policy.version
+            decoded = _Decoded(self._consent(payload, subject), subject, signed_at, current_version)
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[value] = decoded
+        return decoded
+
+    def _consent(self, payload: dict[str, Any], subject: str | None) -> Consent | None:
         raw_choices = payload.get("c")
         if not isinstance(raw_choices, dict) or subject is None:
-            return undecided, None
+            return None
         optional = self.policy.optional_categories
         explicit = {c: bool(v) for c, v in raw_choices.items() if c in optional and v in (0, 1)}
         method = payload.get("m")
         decided = payload.get("t")
-        consent = Consent(
+        return Consent(
             policy_version=self.policy.version,
             optional=optional,
             required=self.policy.required_categories,
@@ -324,4 +347,3 @@ class ConsentCodec:
             else None,
             signal_recorded=payload.get("o") == 1,
         )
-        return consent, subject

@@ -90,6 +90,15 @@ _STRUCTURE_CANDIDATES: Final = (
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
     b"plaintext", b"html", b"body", b"svg", b"math", b"select",
 )  # fmt: skip
+# In foreign content the breakout tags are candidates too (built once: it happens at every <svg>).
+_FOREIGN_BLOCKING_CANDIDATES: Final = (
+    *_BLOCKING_CANDIDATES,
+    *(n for n in _BREAKOUT if n not in _BLOCKING_CANDIDATES),
+)
+_FOREIGN_STRUCTURE_CANDIDATES: Final = (
+    *_STRUCTURE_CANDIDATES,
+    *(n for n in _BREAKOUT if n not in _STRUCTURE_CANDIDATES),
+)
 
 #: Hosts and inline markers that identify a Google tag (for the Consent Mode default).
 GOOGLE_TAG_HOSTS: Final = frozenset(
@@ -457,10 +466,12 @@ class Rewriter:
         self._cand = self._candidate_pattern()
 
     def _candidate_pattern(self) -> re.Pattern[bytes]:
-        names = _BLOCKING_CANDIDATES if self.plan is not None or self.nested else _STRUCTURE_CANDIDATES
-        ends: tuple[bytes, ...] = (b"body", b"svg", b"math", b"select")
+        blocking = self.plan is not None or self.nested
         if self._foreign:
-            names = (*names, *(n for n in _BREAKOUT if n not in names))
+            names = _FOREIGN_BLOCKING_CANDIDATES if blocking else _FOREIGN_STRUCTURE_CANDIDATES
+        else:
+            names = _BLOCKING_CANDIDATES if blocking else _STRUCTURE_CANDIDATES
+        ends: tuple[bytes, ...] = (b"body", b"svg", b"math", b"select")
         for frame in self._frames:
             if frame.name not in names:
                 names = (*names, frame.name)
