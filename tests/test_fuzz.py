@@ -288,3 +288,18 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
 )
 def test_known_tricky_cases(document: bytes) -> None:
     check(document, [1, 5, 9, 17, 33])
+
+
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=st.one_of(documents, mutated()), consent_mode=st.booleans())
+def test_a_memoised_page_is_the_page_a_full_rewrite_gives(document: bytes, consent_mode: bool) -> None:
+    """The page memo (record once, replay after) gives exactly the output of a full rewrite."""
+    from consentkit.memo import PageMemo
+
+    memo = PageMemo()
+    expected = Rewriter(PLAN, Marks(), consent_mode=consent_mode)
+    whole = expected.feed(document) + expected.close()
+    seen: list[str | None] = []
+    for _ in range(2):  # the first call records, the second replays
+        assert memo.rewrite(document, PLAN, Marks(), consent_mode=consent_mode, on_blocked=seen.append) == whole
+    assert seen == [expected.first_blocked, expected.first_blocked]

@@ -115,6 +115,8 @@ class Renderer:
         self.css_base = base
         #: CSS for the banner and the settings page, on top of the base.
         self.css = base + banner
+        self._css_bytes = self.css.encode("ascii", "xmlcharrefreplace")
+        self._css_base_bytes = base.encode("ascii", "xmlcharrefreplace")
         self._cache: dict[tuple[object, ...], _Template] = {}
         self.notice_hashes = {lang: self._notice_hash(lang) for lang in policy.texts}
 
@@ -144,8 +146,8 @@ class Renderer:
 
     def style(self, nonce: str | None, *, banner: bool = True) -> bytes:
         """The ``<style>`` for what consentkit injects: all of it, or only the base for decided visitors."""
-        css = self.css if banner else self.css_base
-        return b"<style" + nonce_attr(nonce) + b">" + css.encode("ascii", "xmlcharrefreplace") + b"</style>"
+        css = self._css_bytes if banner else self._css_base_bytes
+        return b"<style" + nonce_attr(nonce) + b">" + css + b"</style>"
 
     def _category_rows(self, msgs: Messages, checked: frozenset[str], *, services: bool) -> str:
         """One labelled checkbox per category; required ones shown checked and disabled."""
@@ -229,8 +231,13 @@ class Renderer:
     def skip_link(self, lang: str, encoding: str = "ascii") -> bytes:
         msgs = self.policy.messages(lang)
         key = ("skip", lang, encoding)
-        markup = f'<a class="ck-skip" href="#consentkit-banner" lang="{_e(lang)}">{_e(msgs.skip_link)}</a>'
-        return (self._cache.get(key) or self._template(key, markup)).render(b"", b"")
+        template = self._cache.get(key)
+        if template is None:
+            markup = (
+                f'<a class="ck-skip" href="#consentkit-banner" lang="{_e(lang)}">{_e(msgs.skip_link)}</a>'
+            )
+            template = self._template(key, markup)
+        return template.render(b"", b"")
 
     def settings_control(
         self, lang: str, next_url: str, root_path: str = "", encoding: str = "ascii"
@@ -238,21 +245,27 @@ class Renderer:
         """The persistent link to the settings page carried by every page once a choice exists."""
         msgs = self.policy.messages(lang)
         key = ("manage", lang, root_path, encoding)
-        markup = (
-            f'<p class="ck-manage" lang="{_e(lang)}" data-nosnippet>'
-            f'<a href="{_e(root_path + self.prefix)}/settings?next={_NEXT}">{_e(msgs.settings_link)}</a></p>'
-        )
-        return (self._cache.get(key) or self._template(key, markup)).render(
-            escape_url(quote(next_url, safe="/")), b""
-        )
+        template = self._cache.get(key)
+        if template is None:
+            href = _e(root_path + self.prefix) + "/settings?next=" + _NEXT
+            markup = (
+                f'<p class="ck-manage" lang="{_e(lang)}" data-nosnippet>'
+                f'<a href="{href}">{_e(msgs.settings_link)}</a></p>'
+            )
+            template = self._template(key, markup)
+        return template.render(escape_url(quote(next_url, safe="/")), b"")
 
     def status(self, lang: str, message: str, encoding: str = "ascii") -> bytes:
         """A polite status note (``role=status``): choices saved, opt-out signal honoured."""
         msgs = self.policy.messages(lang)
-        text = getattr(msgs, message)
         key = ("status", lang, message, encoding)
-        markup = f'<p class="ck-status" role="status" lang="{_e(lang)}" data-nosnippet>{_e(text)}</p>'
-        return (self._cache.get(key) or self._template(key, markup)).render(b"", b"")
+        template = self._cache.get(key)
+        if template is None:
+            text = _e(getattr(msgs, message))
+            template = self._template(
+                key, f'<p class="ck-status" role="status" lang="{_e(lang)}" data-nosnippet>{text}</p>'
+            )
+        return template.render(b"", b"")
 
     def placeholder_open(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 
 __all__ = ["match_language", "negotiate"]
@@ -11,7 +10,8 @@ __all__ = ["match_language", "negotiate"]
 _RANGE = re.compile(r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*$")
 
 
-def match_language(tag: str, available: Iterable[str]) -> str | None:
+@lru_cache(maxsize=512)
+def match_language(tag: str, available: tuple[str, ...]) -> str | None:
     """The available language for a tag: exact (case-insensitive), else by primary subtag (fr-CA -> fr)."""
     tag = tag.strip().lower()
     if not tag:

@@ -30,6 +30,7 @@ from .cookies import (
 )
 from .endpoint import ConsentEndpoint
 from .language import match_language, negotiate
+from .memo import PageMemo
 from .policy import Policy, load_policy
 from .rewrite import BlockPlan, Rewriter, Rule, blocked_comment
 
@@ -96,6 +97,7 @@ class ConsentMiddleware:
         self._prefix_len = len(prefix)
         self._plans: dict[frozenset[str], BlockPlan] = {}
         self.warned_encoded = False
+        self.memo = PageMemo()
         self._cookie_patterns: dict[frozenset[str], tuple[str, ...]] = {}
         self._vary = (
             b"Cookie"
@@ -216,7 +218,9 @@ class _PageResponder:
     __slots__ = (
         "consent",
         "cookie",
+        "injector",
         "mw",
+        "plan",
         "rewriter",
         "scope",
         "send_next",
@@ -234,6 +238,8 @@ class _PageResponder:
         self.send_next = send
         self.start: Message | None = None
         self.rewriter: Rewriter | None = None
+        self.injector: _PageInjector | None = None
+        self.plan: BlockPlan | None = None
         self.transform = False
 
     async def send(self, message: Message) -> None:
@@ -294,16 +300,31 @@ class _PageResponder:
         message["headers"] = headers = [h for h in headers if h[0].lower() != b"content-length"]
         _add_vary(headers, self.mw._vary)
         headers.extend(await injector.start_headers())
-        plan = self.mw.plan_for(consent.denied) if consent.denied else None
-        self.rewriter = Rewriter(plan, injector, consent_mode=self.mw.consent_mode)
+        self.injector = injector
+        self.plan = self.mw.plan_for(consent.denied) if consent.denied else None
 
     async def _body(self, body: bytes, more: bool) -> None:
-        rewriter = self.rewriter
-        assert rewriter is not None
+        injector = self.injector
+        assert injector is not None
         start = self.start
-        out = rewriter.feed(body)
-        if not more:
-            out += rewriter.close()
+        out: bytes | None = None
+        if start is not None and not more:
+            # The whole page at once (the usual case): rewritten once per distinct page and reused.
+            out = self.mw.memo.rewrite(
+                body,
+                self.plan,
+                injector,
+                consent_mode=self.mw.consent_mode,
+                on_blocked=injector.blocked_in_page,
+            )
+        if out is None:
+            rewriter = self.rewriter
+            if rewriter is None:
+                self.rewriter = rewriter = Rewriter(self.plan, injector, consent_mode=self.mw.consent_mode)
+                injector.rewriter = rewriter
+            out = rewriter.feed(body)
+            if not more:
+                out += rewriter.close()
         if start is not None:
             self.start = None
             if not more:
@@ -369,6 +390,12 @@ class _PageInjector:
         self.show_banner = not self.consent.decided
         self.flash = False
         self.gpc_active = bool(self.consent.signal_denied)
+        #: The streaming rewriter, or (for a memoised whole page) what it blocked first.
+        self.rewriter: Rewriter | None = None
+        self.first_blocked: str | None = None
+
+    def blocked_in_page(self, category: str | None) -> None:
+        self.first_blocked = category
 
     async def start_headers(self) -> list[tuple[bytes, bytes]]:
         """Headers the page needs: CSP nonce lookup, flash expiry, first-seen privacy signal."""
@@ -451,10 +478,8 @@ class _PageInjector:
                 parts.append(
                     renderer.settings_control(self.lang, self.next_url, self.root_path, self.encoding)
                 )
-        rewriter = self.responder.rewriter
-        if self.mw.policy.blocking.mode == "inert" and (
-            self.show_banner or (rewriter is not None and rewriter.first_blocked is not None)
-        ):
+        blocked = self.rewriter.first_blocked if self.rewriter is not None else self.first_blocked
+        if self.mw.policy.blocking.mode == "inert" and (self.show_banner or blocked is not None):
             parts.append(renderer.activate_script(self.root_path, self.csp_nonce))
         if not parts:
             return b""
