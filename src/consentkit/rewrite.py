@@ -49,6 +49,13 @@ _ATTR: Final = re.compile(
     rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
 )
 _COMMENT_END: Final = re.compile(rb"--!?>")
+# What can change where a <script> ends: the tokenizer's "escaped" states (<!-- ... -->, in which
+# <script ... </script> nest once), and in SVG/MathML comments and CDATA sections.
+_SCRIPT_TOKENS: Final = re.compile(rb"<!--|-->|</script(?=[\t\n\f\r />])|<script(?=[\t\n\f\r />])")
+_FOREIGN_SCRIPT_TOKENS: Final = re.compile(
+    rb"<!--|<!\[cdata\[|</script(?=[\t\n\f\r />])"
+)  # lower-cased input
+_TOKEN_ROOM: Final = 10  # bytes kept back so that no token is cut at a chunk boundary
 _DATA_CONSENT: Final = b"data-consent"
 
 _RAWTEXT: Final = frozenset(
@@ -316,7 +323,7 @@ def _dimension(value: bytes | None) -> str | None:
 
 
 # Rewriter states
-_DATA, _RAW, _COMMENT, _BOGUS, _HOLD, _NOSCRIPT, _PLAIN = range(7)
+_DATA, _RAW, _COMMENT, _BOGUS, _HOLD, _NOSCRIPT, _PLAIN, _CDATA = range(8)
 
 
 @dataclass
@@ -361,6 +368,8 @@ class Rewriter:
         self._frames: list[_Frame] = []
         self._dropping = False
         self._foreign: list[bytes] = []
+        self._escape = 0
+        self._foreign_script = False
         self._in_select = False
         self._lang_done = False
         self._sniff = b""
@@ -602,6 +611,18 @@ class Rewriter:
                 self._emit(buf[i:])
                 i = n
                 break
+            elif state == _CDATA:
+                j = buf.find(b"]]>", i)
+                if j < 0:
+                    upto = n if final else max(i, n - 2)
+                    self._emit(buf[i:upto])
+                    i = upto
+                    if final:
+                        self._close_open_construct(b"]]>")
+                    break
+                self._emit(buf[i : j + 3])
+                i = j + 3
+                self._state = _DATA
             else:
                 i, stop = self._rawtext(buf, lbuf, i, final)
                 if stop:
@@ -644,6 +665,14 @@ class Rewriter:
         if buf.startswith(b"</>", p):
             self._emit(b"</>")
             return p + 3, False
+        if self._foreign:
+            # In SVG/MathML a CDATA section is text up to "]]>"; elsewhere it is a bogus comment.
+            if not final and n - p < 9 and b"<![CDATA[".startswith(buf[p : p + 9]):
+                return p, True
+            if buf.startswith(b"<![CDATA[", p):
+                self._emit(buf[p : p + 9])
+                self._state = _CDATA
+                return p + 9, False
         self._state = _BOGUS
         return p, False
 
@@ -840,6 +869,8 @@ class Rewriter:
         self._hold_google = google
         self._hold_markup = markup
         self._hold_overflow = False
+        self._escape = 0
+        self._foreign_script = markup
 
     def _finish_hold(self, end_tag: bytes) -> None:
         content = b"".join(self._hold_parts)
@@ -893,17 +924,86 @@ class Rewriter:
     def _enter_raw(self, name: bytes, drop: bool = False, after: bytes = b"") -> None:
         self._state = _RAW
         self._raw_name = name
+        self._escape = 0
+        self._foreign_script = False
         self._raw_drop = drop
         self._raw_after = after
+
+    def _script_end(self, lbuf: bytes, i: int, final: bool) -> tuple[int, int]:
+        """Where a script's content ends: (the real ``</script``, or -1; how far it is known to be content).
+
+        Follows the tokenizer's script states across chunks (``self._escape``: 0 data, 1 escaped,
+        2 double escaped; in SVG/MathML 1 is a comment and 3 a CDATA section).
+        """
+        n = len(lbuf)
+        limit = n if final else n - _TOKEN_ROOM
+        foreign = self._foreign_script
+        pos = i
+        while True:
+            if self._escape == 3:  # CDATA, SVG/MathML only
+                k = lbuf.find(b"]]>", pos)
+                if k < 0 or k >= limit:
+                    return -1, max(i, limit)
+                self._escape = 0
+                pos = k + 3
+                continue
+            if foreign and self._escape == 1:  # a comment, SVG/MathML only
+                m = _COMMENT_END.search(lbuf, pos)
+                if m is None or m.start() >= limit:
+                    return -1, max(i, limit)
+                self._escape = 0
+                pos = m.end()
+                continue
+            m = (_FOREIGN_SCRIPT_TOKENS if foreign else _SCRIPT_TOKENS).search(lbuf, pos)
+            if m is None:
+                return -1, max(i, limit)
+            if m.start() >= limit:  # too close to the end of the chunk to be sure of it
+                return -1, max(i, m.start())
+            token = m.group()
+            if token == b"</script":
+                if self._escape == 2:
+                    self._escape = 1
+                    pos = m.end()
+                    continue
+                return m.start(), m.start()
+            if token == b"<script":
+                if self._escape == 1:
+                    self._escape = 2
+            elif token == b"<![cdata[":
+                self._escape = 3
+            elif token == b"-->":
+                self._escape = 0
+            elif self._escape == 0:  # "<!--"
+                self._escape = 1
+                k = m.end()
+                while k < n and lbuf[k] == 0x2D:
+                    k += 1
+                if k >= n and not final:
+                    self._escape = 0  # cannot tell yet whether "<!-->" closes at once
+                    return -1, max(i, m.start())
+                if not foreign and k < n and lbuf[k] == 0x3E:  # "<!-->", "<!--->"
+                    self._escape = 0
+                    pos = k + 1
+                    continue
+            pos = m.end()
 
     def _rawtext(self, buf: bytes, lbuf: bytes, i: int, final: bool) -> tuple[int, bool]:
         """Copy, hold or drop raw text up to its end tag (``</script``, ``</noscript`` ...)."""
         needle = b"</" + self._raw_name
         size = len(needle)
         n = len(buf)
-        j = lbuf.find(needle, i)
-        while j >= 0 and j + size < n and buf[j + size] not in b"\t\n\f\r />":
-            j = lbuf.find(needle, j + 1)
+        if self._raw_name == b"script":
+            j, known = self._script_end(lbuf, i, final)
+            if j < 0:
+                self._raw_content(buf[i:known])
+                if final:
+                    self._raw_end(b"", truncated=True)
+                    return n, True
+                return known, True
+        else:
+            j = lbuf.find(needle, i)
+            while j >= 0 and j + size < n and buf[j + size] not in b"\t\n\f\r />":
+                j = lbuf.find(needle, j + 1)
         if j >= 0 and j + size < n:
             end = _TAG.match(buf, j)
             self._raw_content(buf[i:j])
