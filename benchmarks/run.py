@@ -5,9 +5,11 @@ on this machine, against the bare app (the release-page example without ConsentM
 in interleaved rounds; the tables show medians with the min-max range of the rounds.
 
 (a) in-process ASGI calls, us per request: a 1 KB JSON route and the release page (first
-    visit, declined, accepted everything), with two references where they apply: a no-op
-    middleware that only wraps ``send`` (the floor for any response-watching middleware) and the
-    naive hand-written blocker of naive_reference.py;
+    visit, declined, accepted everything; the same bytes on every request, so consentkit's
+    PageMemo replays a recorded rewrite), the release page with a per-request CSRF token
+    (bytes that differ on every request: the full rewrite each time), with two references where
+    they apply: a no-op middleware that only wraps ``send`` (the floor for any response-watching
+    middleware) and the naive hand-written blocker of naive_reference.py;
 (b) end to end: uvicorn (1 worker) and wrk in separate processes on loopback, requests/s and
     p99 latency (skipped, saying how to install it, when wrk is missing);
 (c) a 100 MiB HTML page streamed in 64 KiB chunks: wall time and peak RSS growth, each case
@@ -17,7 +19,8 @@ in interleaved rounds; the tables show medians with the min-max range of the rou
 (e) ``consentkit audit verify`` on a generated 1,000,000-record file.
 
 The table goes to stdout and, with the machine facts and every sample, to
-``benchmarks/results/<date>-<hostname>.json`` and ``.txt``. See benchmarks/README.md.
+``benchmarks/results/<date>-<hostname>-<commit>.json`` and ``.txt`` (``-only-<figures>`` added
+for a partial run, so that it never replaces a full one). See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import platform
 import random
 import re
 import resource
+import secrets
 import shutil
 import socket
 import statistics
@@ -52,7 +56,7 @@ import audit_verify
 from naive_reference import NaiveConsentMiddleware
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 import consentkit
@@ -73,6 +77,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON_PATH: Final = "/api/releases"
 PAGE_PATH: Final = "/"
+DYNAMIC_PATH: Final = "/dynamic"
 BIG_PATH: Final = "/big"
 BANNER_MARK: Final = b'id="consentkit-banner"'
 TRACKER_MARK: Final = b"googletagmanager.com/gtag/js"
@@ -127,6 +132,30 @@ async def releases(request: Request) -> Response:
     return JSONResponse(RELEASES)
 
 
+def dynamic_page(app: Starlette) -> Callable[[Request], Awaitable[Response]]:
+    """The example's English release page with a per-request CSRF token after ``<head>``.
+
+    It renders the page exactly as ``/`` does, so the bare app pays the same rendering, then adds
+    ``<meta name="csrf-token" content="<32 random hex digits>">``: like any page with a CSRF token,
+    a timestamp or personalised HTML, its bytes differ on every request and no memo can help.
+    """
+    render = next(r.endpoint for r in app.routes if isinstance(r, Route) and r.path == PAGE_PATH)
+
+    async def endpoint(request: Request) -> Response:
+        page = await render(request)
+        meta = b'<head>\n<meta name="csrf-token" content="' + secrets.token_hex(16).encode("ascii") + b'">'
+        return HTMLResponse(bytes(page.body).replace(b"<head>", meta, 1))
+
+    return endpoint
+
+
+def add_routes(app: Any) -> Any:
+    """The benchmark's routes next to the example's: the JSON API route and the dynamic page."""
+    app.add_route(JSON_PATH, releases)
+    app.add_route(DYNAMIC_PATH, dynamic_page(app))
+    return app
+
+
 class NoopMiddleware:
     """The floor for a middleware that watches responses: it wraps ``send`` and does nothing else."""
 
@@ -149,12 +178,10 @@ def build_apps(audit_dir: Path) -> dict[str, ASGIApp]:
     """The release-page example: bare, behind ConsentMiddleware, and behind the two references."""
     consentkit, policy_path, _ = demo_app(audit=str(audit_dir / "audit.jsonl"))
     apps: dict[str, ASGIApp] = {"consentkit": consentkit}
-    consentkit.app.add_route(JSON_PATH, releases)
-    bare = load_example_app(policy_path.parent)
-    bare.add_route(JSON_PATH, releases)
+    add_routes(consentkit.app)
+    bare = add_routes(load_example_app(policy_path.parent))
     apps["bare"] = bare
-    inner = load_example_app(policy_path.parent)
-    inner.add_route(JSON_PATH, releases)
+    inner = add_routes(load_example_app(policy_path.parent))
     apps["naive"] = NaiveConsentMiddleware(inner, consentkit.policy)
     apps["noop"] = NoopMiddleware(bare)
     return apps
@@ -307,6 +334,10 @@ class Case:
     path: str
     cookie: str | None
     html: bool
+    #: for pages: "first" (no cookie), "declined" or "accepted"
+    visitor: str = ""
+    #: the page's bytes differ on every request (a CSRF token): no memo can serve it
+    dynamic: bool = False
     # the references, measured on visitors without a cookie (the naive one reads none)
     references: tuple[str, ...] = ()
 
@@ -320,9 +351,27 @@ def cases(declined: str, accepted: str, with_cookie_json: bool) -> list[Case]:
         result.append(Case("json_cookie", "JSON 1 KB, declined cookie", JSON_PATH, declined, html=False))
     return [
         *result,
-        Case("first_visit", "page, first visit", PAGE_PATH, None, html=True, references=REFERENCES),
-        Case("declined", "page, declined", PAGE_PATH, declined, html=True),
-        Case("accepted", "page, accepted all", PAGE_PATH, accepted, html=True),
+        Case(
+            "first_visit",
+            "page, first visit, memoised (same bytes every request)",
+            PAGE_PATH,
+            None,
+            html=True,
+            visitor="first",
+            references=REFERENCES,
+        ),
+        Case(
+            "dynamic",
+            "page, first visit, dynamic: bytes differ per request (full rewrite)",
+            DYNAMIC_PATH,
+            None,
+            html=True,
+            visitor="first",
+            dynamic=True,
+            references=REFERENCES,
+        ),
+        Case("declined", "page, declined, memoised", PAGE_PATH, declined, html=True, visitor="declined"),
+        Case("accepted", "page, accepted all, memoised", PAGE_PATH, accepted, html=True, visitor="accepted"),
     ]
 
 
@@ -332,16 +381,21 @@ def variants(case: Case, round_index: int) -> list[str]:
     return [*pair, *case.references]
 
 
-def check_response(case: Case, variant: str, status: int, body: bytes) -> None:
-    """Refuse to time a response that is not what the case says it is."""
+def check_response(case: Case, variant: str, status: int, body: bytes, again: bytes | None = None) -> None:
+    """Refuse to time a response that is not what the case says it is.
+
+    ``again`` is a second response to the same request: a dynamic page must differ from it.
+    """
     if status != 200:
         raise RuntimeError(f"{variant} {case.label}: status {status}")
     if not case.html:
         return
-    blocking = variant not in ("bare", "noop") and case.key != "accepted"
-    banner = variant not in ("bare", "noop") and case.key == "first_visit"
+    blocking = variant not in ("bare", "noop") and case.visitor != "accepted"
+    banner = variant not in ("bare", "noop") and case.visitor == "first"
     if (TRACKER_MARK in body) == blocking or (BANNER_MARK in body) != banner:
         raise RuntimeError(f"{variant} {case.label}: trackers or banner not as expected")
+    if again is not None and (again != body) != case.dynamic:
+        raise RuntimeError(f"{variant} {case.label}: two responses {'alike' if case.dynamic else 'differ'}")
 
 
 # --- (a) in-process ASGI ----------------------------------------------------------------------
@@ -356,7 +410,8 @@ async def figure_a(apps: dict[str, ASGIApp], log: Callable[[str], None]) -> dict
     for case in all_cases:
         for variant in variants(case, 0):
             response = await fetch(apps[variant], make_scope(case.path, case.cookie))
-            check_response(case, variant, response.status, response.body)
+            again = await fetch(apps[variant], make_scope(case.path, case.cookie))
+            check_response(case, variant, response.status, response.body, again.body)
             sizes[case.key, variant] = len(response.body)
             # warm up, and size each batch to about A_BATCH_SECONDS
             per_request = await time_requests(apps[variant], make_scope(case.path, case.cookie), 200)
@@ -369,10 +424,10 @@ async def figure_a(apps: dict[str, ASGIApp], log: Callable[[str], None]) -> dict
                 n = counts[case.key, variant]
                 samples[case.key, variant].append(await time_requests(apps[variant], scope, n))
         log(f"  (a) round {round_index + 1}/{A_ROUNDS}")
-    html_kb = sizes["first_visit", "bare"] / 1024
     rows: dict[str, Any] = {}
     for case in all_cases:
-        row: dict[str, Any] = {"label": case.label, "html": case.html}
+        row: dict[str, Any] = {"label": case.label, "html": case.html, "dynamic": case.dynamic}
+        html_kb = sizes[case.key, "bare"] / 1024
         for variant in variants(case, 0):
             s = with_ratio(samples[case.key, variant], samples[case.key, "bare"])
             s["added_us"] = s.pop("added")
@@ -381,14 +436,23 @@ async def figure_a(apps: dict[str, ASGIApp], log: Callable[[str], None]) -> dict
             s["response_bytes"] = sizes[case.key, variant]
             row[variant] = s
         rows[case.key] = row
-    return {"rounds": A_ROUNDS, "bare_page_bytes": sizes["first_visit", "bare"], "cases": rows}
+    return {
+        "rounds": A_ROUNDS,
+        "bare_page_bytes": sizes["first_visit", "bare"],
+        "bare_dynamic_page_bytes": sizes["dynamic", "bare"],
+        "cases": rows,
+    }
 
 
 def report_a(result: dict[str, Any]) -> list[str]:
     kb = result["bare_page_bytes"] / 1024
     lines = [
         f"(a) In-process ASGI calls, us per request: median [min-max] of {result['rounds']} interleaved "
-        f"rounds; added and ratio are medians of the round-by-round pairs. Bare page {kb:.1f} KB.",
+        f"rounds; added and ratio are medians of the round-by-round pairs. Bare page {kb:.1f} KB "
+        f"({result['bare_dynamic_page_bytes'] / 1024:.1f} KB with the token); added us/KB divides by it.",
+        "memoised: the page's bytes are the same on every request, so consentkit replays a rewrite it "
+        "recorded once (PageMemo); dynamic: a per-request CSRF token in <head>, so every request is "
+        "rewritten in full (and recorded, in case the bytes come again).",
     ]
     header = [
         "case",
@@ -512,9 +576,11 @@ def figure_b(apps: dict[str, ASGIApp], log: Callable[[str], None]) -> dict[str, 
             for case in all_cases:
                 for kind in variants(case, 0):
                     url = f"http://127.0.0.1:{ports[kind]}{case.path}"
-                    for _ in range(20):  # warm up the caches (consent cookie, plans, banner)
+                    bodies = []
+                    for _ in range(20):  # warm up the caches (consent cookie, plans, banner, page memo)
                         status, body = http_get(url, case.cookie)
-                    check_response(case, kind, status, body)
+                        bodies.append(body)
+                    check_response(case, kind, status, bodies[-1], bodies[-2])
             if len(affinity) > 1:  # the servers run on the first CPU, wrk (our child) on the others
                 os.sched_setaffinity(0, affinity - {min(affinity)})
             samples: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -684,9 +750,26 @@ def big_app(kind: str, page_parts: tuple[bytes, list[bytes], bytes], audit_dir: 
     return ConsentMiddleware(app, policy, secret_keys=[DEMO_KEY], audit_path=audit_dir / "audit.jsonl")
 
 
-def rss_now_kb() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+def memory_kb() -> dict[str, int]:
+    """This process's current (VmRSS) and peak (VmHWM) resident set, KiB, from /proc/self/status.
+
+    Not ``ru_maxrss``: a child started by fork/vfork + exec inherits, in ``ru_maxrss``, the RSS its
+    parent had at the time (Linux keeps the larger of the old and the new image), so a child of a
+    large parent would report the parent's size as its own peak. VmHWM is the child's own.
+    """
+    with open("/proc/self/status") as fh:
+        fields = dict(line.split(":", 1) for line in fh if line.startswith(("VmRSS", "VmHWM")))
+    return {"rss": int(fields["VmRSS"].split()[0]), "hwm": int(fields["VmHWM"].split()[0])}
+
+
+def reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (``echo 5 > /proc/self/clear_refs``, Linux 4.0+)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
 
 
 def stream_once(kind: str) -> dict[str, Any]:
@@ -729,18 +812,21 @@ def stream_once(kind: str) -> dict[str, Any]:
             return time.perf_counter() - began
 
         loop = asyncio.new_event_loop()
-        rss_start = rss_now_kb()
-        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        gc.collect()
+        reset = reset_peak_rss()
+        before = memory_kb()
         seconds = loop.run_until_complete(run())
-        peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        after = memory_kb()
         loop.close()
     return {
         "seconds": seconds,
-        "rss_start_kb": rss_start,
-        "peak_rss_before_kb": peak_before,
-        "peak_rss_after_kb": peak_after,
-        # the peak over the RSS at the start: overstated, never understated, if setup peaked higher
-        "peak_growth_mb": max(0, peak_after - rss_start) / 1024,
+        "rss_start_kb": before["rss"],
+        "peak_rss_before_kb": before["hwm"],
+        "peak_rss_after_kb": after["hwm"],
+        "peak_reset": reset,
+        # the peak during the request over the RSS at its start (if the reset failed, the peak since
+        # the process started: overstated, never understated, if setup had peaked higher)
+        "peak_growth_mb": max(0, after["hwm"] - before["rss"]) / 1024,
         **sizes,
     }
 
@@ -779,8 +865,8 @@ def report_c(result: dict[str, Any]) -> list[str]:
     lines = [
         f"(c) A {first['bytes_in'] / 2**20:.0f} MiB HTML page streamed in {result['chunk_bytes'] // 1024} "
         "KiB chunks (StreamingResponse, in-process ASGI, first visit unless said), a fresh process per "
-        f"run, median [min-max] of {result['rounds']} rounds. Peak RSS growth: ru_maxrss at the end minus "
-        "the RSS at the start of the request.",
+        f"run, median [min-max] of {result['rounds']} rounds. Peak RSS growth: the process's peak RSS "
+        "(VmHWM, reset just before the request) minus its RSS at the start of the request.",
     ]
     header = ["variant", "wall s", "ratio", "MB/s", "peak RSS growth MB", "out MB", "gtag scripts left"]
     rows = [
@@ -1000,7 +1086,7 @@ def verdicts(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
     if "a" in figures:
         rows = figures["a"]["cases"]
-        for key in ("first_visit", "declined"):
+        for key in ("first_visit", "dynamic", "declined"):
             ck = rows[key]["consentkit"]
             per_kb = ck["added_us_per_kb"]
             target(
@@ -1020,7 +1106,7 @@ def verdicts(figures: dict[str, Any]) -> list[dict[str, Any]]:
         )
     if "b" in figures and "skipped" not in figures["b"]:
         rows = figures["b"]["cases"]
-        for key, floor in (("first_visit", 0.90), ("json", 0.98)):
+        for key, floor in (("first_visit", 0.90), ("dynamic", 0.90), ("json", 0.98)):
             ratio = rows[key]["consentkit"]["rps"]["ratio"]
             target(
                 "b",
@@ -1090,13 +1176,16 @@ def machine() -> dict[str, Any]:
 
 def report_machine(facts: dict[str, Any]) -> list[str]:
     changes = facts["uncommitted_changes"]
+    source = Path(facts["consentkit_source"])
+    checkout = source == REPO / "src" / "consentkit"
     return [
         f"consentkit benchmarks, {facts['date']} on {facts['hostname']}",
         f"CPU: {facts['cpu']}, {facts['cores']} cores; Python {facts['python']} ({facts['platform']}); "
         f"starlette {facts['starlette']}",
         f"consentkit {facts['consentkit']} at {facts['commit'][:12]}"
         + (f" with uncommitted changes to {', '.join(changes)}" if changes else ""),
-        f"consentkit imported from {facts['consentkit_source']}",
+        f"consentkit imported from {source}"
+        + ("" if checkout else " (not this checkout's src/, whose uncommitted changes it does not have)"),
     ]
 
 
@@ -1189,7 +1278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = "\n".join(lines) + "\n"
     print(text, end="")
     RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{facts['hostname']}"
+    stem = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{facts['hostname']}-{facts['commit'][:7]}"
+    if set(args.only) != set(FIGURES):
+        stem = stem.with_name(f"{stem.name}-only-{''.join(sorted(set(args.only)))}")
     document = {"machine": facts, "figures": figures, "targets": targets, "duration_s": duration}
     stem.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
     stem.with_suffix(".txt").write_text(text)

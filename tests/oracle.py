@@ -80,7 +80,8 @@ def leaks(page: str | bytes, policy: Policy, denied: Iterable[str]) -> list[str]
             if category in categories and tag not in ("html", "head", "body"):
                 found.append(f"{where} marked data-consent={category}")
             script_type = (element.get("type") or "").strip().lower()
-            runs = tag != "script" or script_type in _JS_TYPES
+            # without scripting, no script is fetched or run
+            runs = tag != "script" or (scripting and script_type in _JS_TYPES)
             # SVG/MathML elements do not load like HTML ones, except SVG <script> and <image>.
             loads = tag in _LOADING if not foreign else tag in ("script", "image")
             if loads and runs:

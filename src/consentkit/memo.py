@@ -82,6 +82,9 @@ class PageMemo:
         self.max_page = max_page
         self._entries: dict[tuple[Any, ...], _Entry] = {}
         self._bytes = 0
+        #: Pages seen once: recorded only when seen again, so pages that differ on every request
+        #: (tokens, timestamps) neither pay for recording nor fill the memo.
+        self._seen: dict[tuple[Any, ...], None] = {}
 
     def rewrite(
         self,
@@ -94,8 +97,8 @@ class PageMemo:
     ) -> bytes | None:
         """The rewritten page; ``on_blocked`` learns what was blocked before anything is injected.
 
-        ``None`` for a page not worth keeping (too large, or holding our slot marker): rewrite it
-        the ordinary way.
+        ``None`` for a page not worth keeping (seen for the first time, too large, or holding
+        our slot marker): rewrite it the ordinary way.
         """
         if len(body) > self.max_page:
             return None
@@ -103,6 +106,11 @@ class PageMemo:
         key = (hash(body), len(body), plan_key, consent_mode)
         entry = self._entries.get(key)
         if entry is None or entry.body != body:
+            if key not in self._seen:
+                self._seen[key] = None
+                if len(self._seen) > 4 * self.max_entries:
+                    del self._seen[next(iter(self._seen))]
+                return None
             if _MARK in body:  # the page itself holds our slot marker: do not memoise it
                 return None
             entry = self._record(body, plan, consent_mode)
