@@ -135,7 +135,10 @@ def run(requests: int, concurrency: int, workers: int, seed: int) -> int:
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "load_app:create_app", "--app-dir", str(HERE),
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-             "--no-access-log"],
+             "--no-access-log",
+             # longer than any pause of a pooled client connection: otherwise the server may close an
+             # idle keep-alive connection just as the client sends on it (a client-side race, not an error)
+             "--timeout-keep-alive", "75"],
             env=env,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
