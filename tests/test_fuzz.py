@@ -302,5 +302,7 @@ def test_a_memoised_page_is_the_page_a_full_rewrite_gives(document: bytes, conse
     seen: list[str | None] = []
     assert memo.rewrite(document, PLAN, Marks(), consent_mode=consent_mode, on_blocked=seen.append) is None
     for _ in range(2):  # seen before: the first call records, the second replays
-        assert memo.rewrite(document, PLAN, Marks(), consent_mode=consent_mode, on_blocked=seen.append) == whole
+        assert (
+            memo.rewrite(document, PLAN, Marks(), consent_mode=consent_mode, on_blocked=seen.append) == whole
+        )
     assert seen == [expected.first_blocked, expected.first_blocked]
