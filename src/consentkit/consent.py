@@ -9,7 +9,6 @@ treated as "no decision yet".
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 import time
@@ -20,7 +19,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Final, Literal, NamedTuple
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .policy import Policy
 
@@ -284,11 +283,7 @@ class ConsentCodec:
         try:
             payload, signed = self.serializer.loads(value, return_timestamp=True)
             result = (payload if isinstance(payload, dict) else None, int(signed.timestamp()))
-        except SignatureExpired as exc:  # signed with a timestamp in the future or the past
-            payload = exc.payload
-            stamp = int(exc.date_signed.timestamp()) if exc.date_signed else 0
-            result = (payload if isinstance(payload, dict) else None, stamp)
-        except (BadSignature, ValueError, TypeError, UnicodeError, json.JSONDecodeError):
+        except (BadSignature, ValueError, TypeError, UnicodeError):  # expiry is checked by the caller
             result = (None, 0)
         return result
 
