@@ -13,7 +13,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from types import MappingProxyType
@@ -175,15 +175,12 @@ class Consent:
             explicit.update(dict.fromkeys(chosen & set(self.optional), True))
         else:
             raise ValueError(f"unknown consent action {action!r}")
-        return Consent(
-            policy_version=self.policy_version,
-            optional=self.optional,
-            required=self.required,
+        return replace(
+            self,
             explicit=explicit,
             subject_id=self.subject_id or new_subject_id(),
             method=action,
             decided_at=datetime.fromtimestamp(int(now if now is not None else time.time()), UTC),
-            signal_denied=self.signal_denied,
             signal_recorded=self.signal_recorded or bool(self.signal_denied),
         )
 
@@ -191,17 +188,7 @@ class Consent:
         """This consent with a privacy signal denying ``denied`` on the current request."""
         if denied == self.signal_denied:
             return self
-        return Consent(
-            self.policy_version,
-            self.optional,
-            self.required,
-            self.explicit,
-            self.subject_id,
-            self.method,
-            self.decided_at,
-            denied,
-            self.signal_recorded,
-        )
+        return replace(self, signal_denied=denied)
 
     @property
     def signal_unrecorded(self) -> bool:
@@ -214,16 +201,14 @@ class Consent:
         for category in self.signal_denied:
             if category in explicit:
                 explicit[category] = False
-        return Consent(
-            self.policy_version,
-            self.optional,
-            self.required,
-            explicit,
-            self.subject_id or new_subject_id(),
-            self.method or "gpc",
-            self.decided_at or datetime.fromtimestamp(int(now if now is not None else time.time()), UTC),
-            self.signal_denied,
-            True,
+        return replace(
+            self,
+            explicit=explicit,
+            subject_id=self.subject_id or new_subject_id(),
+            method=self.method or "gpc",
+            decided_at=self.decided_at
+            or datetime.fromtimestamp(int(now if now is not None else time.time()), UTC),
+            signal_recorded=True,
         )
 
 

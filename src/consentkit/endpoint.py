@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
 
@@ -233,7 +234,7 @@ class ConsentEndpoint:
             lang = mw.language(headers.get("accept-language"))
         before, subject = self._request_consent(scope)
         if before.subject_id is None and subject is not None:
-            before = _with_subject(before, subject)
+            before = replace(before, subject_id=subject)
         after = before.decide(action, [c for c in categories if c in mw.policy.optional_categories])
         record = mw.audit.build(
             subject_id=after.subject_id or "",
@@ -330,20 +331,6 @@ def _origin_key(origin: str) -> tuple[str, str, str]:
     except ValueError:
         return ("", "", "")
     return (parts.scheme, parts.hostname or "", port)
-
-
-def _with_subject(consent: Consent, subject: str) -> Consent:
-    return Consent(
-        consent.policy_version,
-        consent.optional,
-        consent.required,
-        consent.explicit,
-        subject,
-        consent.method,
-        consent.decided_at,
-        consent.signal_denied,
-        consent.signal_recorded,
-    )
 
 
 def _headers(scope: Scope) -> dict[str, str]:

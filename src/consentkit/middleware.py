@@ -438,9 +438,7 @@ class _PageInjector:
     # --- Injector protocol ---
 
     def html_lang(self, lang: str) -> None:
-        found = match_language(lang, tuple(self.mw.policy.texts))
-        if found is not None:
-            self.lang = found
+        self.lang = self.mw.language(self.accept_language, lang)
 
     def _style(self) -> bytes:
         if self.style_done:
