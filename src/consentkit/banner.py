@@ -119,6 +119,7 @@ class Renderer:
         self._css_base_bytes = base.encode("ascii", "xmlcharrefreplace")
         self._cache: dict[tuple[object, ...], _Template] = {}
         self.notice_hashes = {lang: self._notice_hash(lang) for lang in policy.texts}
+        self._notice_cache: dict[tuple[str, str, str], str] = {}
 
     # --- helpers ---
 
@@ -225,6 +226,45 @@ class Renderer:
     def notice(self, lang: str) -> str:
         """The banner exactly as hashed into ``notice_hash`` (for audits)."""
         return self._banner_markup(lang, "", False, frozenset()).replace(_NEXT, "").replace(_NONCE, "")
+
+    def channel_notice(self, channel: str, lang: str) -> str:
+        """The words a visitor was shown on ``channel`` (the audit record's ``channel``), as hashed
+        into its ``notice_hash``: the banner (also for ``api``), its Global Privacy Control variant
+        (``browser_signal``), the settings page, or every embed placeholder (``embed``)."""
+        if channel == "browser_signal":
+            markup = self._banner_markup(lang, "", True, frozenset())
+        elif channel == "settings":
+            page = self.settings_page(lang, Consent.undecided(self.policy), next_url="", nonce="")
+            markup = page.decode("utf-8")
+        elif channel == "embed":
+            markup = "\n".join(
+                (
+                    self.placeholder_open(lang, Rule(name, svc.label or key), None, None, next_url="")
+                    + self.placeholder_close()
+                ).decode("ascii")
+                for name in self.policy.optional_categories
+                for key, svc in self.policy.categories[name].services.items()
+            )
+        else:
+            return self.notice(lang)
+        return markup.replace(_NEXT, "").replace(_NONCE, "")
+
+    def channel_notice_hash(self, channel: str, lang: str) -> str:
+        """``notice_hash`` for a decision made on ``channel`` in ``lang`` (cached)."""
+        key = ("notice-hash", channel, lang)
+        cached = self._notice_cache.get(key)
+        if cached is None:
+            cached = hashlib.sha256(self.channel_notice(channel, lang).encode("utf-8")).hexdigest()
+            self._notice_cache[key] = cached
+        return cached
+
+    def all_notices(self) -> dict[str, str]:
+        """Every notice text this renderer can show, by hash (stored once each in the audit store)."""
+        notices = {}
+        for lang in self.policy.texts:
+            for channel in ("banner", "browser_signal", "settings", "embed"):
+                notices[self.channel_notice_hash(channel, lang)] = self.channel_notice(channel, lang)
+        return notices
 
     # --- small pieces ---
 
@@ -344,6 +384,7 @@ class Renderer:
             f'<h1 id="ck-title">{_e(msgs.settings_title)}</h1>{notes}'
             f"<p>{_e(msgs.settings_intro)}</p><p>{current}</p><p>{self._body(msgs)}</p>"
             f'<form method="post" action="{action}">{_hidden(_e(next_url), lang)}'
+            '<input type="hidden" name="channel" value="settings">'
             f"<fieldset><legend>{_e(msgs.settings)}</legend>{cats}</fieldset>"
             # Save comes first: it is the button Enter on a checkbox submits with.
             f'<div class="ck-row">{_button("save", msgs.save)}{_button("accept_all", msgs.accept)}'

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
+import re
 import secrets
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from .audit import VerifyReport, verify_file
+from .audit import AuditError, VerifyReport
+from .audit_store import SqlStore, is_url, open_store
+from .audit_verify import Anchor, load_checkpoints, parse_head, verify_sources
 from .banner import Renderer
 from .consent import SecretKeyError, resolve_secret_keys
 from .middleware import ConsentMiddleware
@@ -189,12 +193,48 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 # --- audit ---------------------------------------------------------------------------------------
 
+_KEYS_HOW = (
+    "give the secret keys that signed the records (oldest first): --keys-file FILE (one key per line), "
+    "or the CONSENTKIT_SECRET_KEYS environment variable (comma-separated); --keys K1,K2 also works "
+    "but shows the keys to other users in `ps` and keeps them in your shell history"
+)
+
+
+def _key_list(args: argparse.Namespace) -> list[str] | None:
+    """Keys from --keys, --keys-file or CONSENTKIT_SECRET_KEYS (in that order); None when none is given."""
+    if getattr(args, "keys", None):
+        return [k for k in args.keys.split(",") if k.strip()]
+    if getattr(args, "keys_file", None):
+        try:
+            text = Path(args.keys_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SystemExit(f"consentkit: cannot read {args.keys_file}: {exc.strerror or exc}") from None
+        keys = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        if not keys:
+            raise SystemExit(f"consentkit: {args.keys_file} holds no key")
+        return keys
+    raw = os.environ.get("CONSENTKIT_SECRET_KEYS", "")
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    return keys or None
+
 
 def _keys(args: argparse.Namespace) -> tuple[bytes, ...]:
+    keys = _key_list(args)
+    if keys is None:
+        raise SystemExit(f"consentkit audit {args.audit_command}: no secret keys: {_KEYS_HOW}")
     try:
-        return resolve_secret_keys(args.keys.split(",") if args.keys else None)
+        return resolve_secret_keys(keys)
     except SecretKeyError as exc:
         raise SystemExit(f"consentkit: {exc}") from None
+
+
+def _add_keys(parser: argparse.ArgumentParser, extra: str = "") -> None:
+    parser.add_argument(
+        "--keys-file", metavar="FILE", help="a file with the secret keys, one per line, oldest first" + extra
+    )
+    parser.add_argument(
+        "--keys", help="secret keys, comma-separated, oldest first (visible in ps: prefer --keys-file)"
+    )
 
 
 class _Progress:
@@ -211,7 +251,7 @@ class _Progress:
         self.done += size
         if not self.enabled:
             return
-        percent = self.done * 100 // self.total
+        percent = min(100, self.done * 100 // self.total)
         if percent != self.shown:
             self.shown = percent
             bar = "#" * (percent // 4)
@@ -224,25 +264,94 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _size(source: str) -> int:
+    """Bytes to read from a file (0 for a database: no progress bar)."""
+    return 0 if is_url(source) else Path(source).stat().st_size
+
+
+def _first_record(source: str) -> dict[str, Any] | None:
+    try:
+        for line in open_store(source).lines():
+            record = json.loads(line)
+            return record if isinstance(record, dict) else None
+    except (OSError, ValueError, AuditError):
+        return None
+    return None
+
+
+def _histories(sources: Sequence[str]) -> list[list[str]]:
+    """Group sources into histories: a source whose chain continues the one before (a rotated
+    file) joins it; one that starts a chain (record 1) begins a new one (e.g. another host)."""
+    groups: list[list[str]] = []
+    for source in sources:
+        first = _first_record(source)
+        continues = first is not None and isinstance(first.get("seq"), int) and first["seq"] > 1
+        if groups and continues:
+            groups[-1].append(source)
+        else:
+            groups.append([source])
+    return groups
+
+
+def _store_error(source: str, exc: Exception) -> str:
+    return f"{source}: cannot open the audit store: {exc}"
+
+
 def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
     keys = _keys(args)
-    status = 0
-    for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            print(f"{name}: no such file", file=out)
+    missing = [s for s in args.files if not is_url(s) and not Path(s).is_file()]
+    for name in missing:
+        print(f"{name}: no such file", file=out)
+    sources = [s for s in args.files if s not in missing]
+    anchors: list[Anchor] = []
+    try:
+        anchors += [parse_head(head) for head in args.expect_head or ()]
+    except ValueError as exc:
+        print(f"consentkit: {exc}", file=sys.stderr)
+        return 2
+    status = 1 if missing else 0
+    for name in args.checkpoints or ():
+        try:
+            found, bad = load_checkpoints(Path(name), keys)
+        except OSError as exc:
+            print(f"consentkit: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        anchors += found
+        for problem in bad:
+            print(problem, file=out)
             status = 1
-            continue
-        progress = _Progress(path.stat().st_size, f"verifying {path.name}")
-        report = verify_file(path, keys, progress)
+        print(f"{name}: {len(found)} signed checkpoint{'s' if len(found) != 1 else ''}", file=out)
+    groups = _histories(sources)
+    if anchors and len(groups) > 1:
+        print(
+            "consentkit: --expect-head and --checkpoints check one history; these sources hold "
+            f"{len(groups)} ({'; '.join(', '.join(g) for g in groups)})",
+            file=sys.stderr,
+        )
+        return 2
+    for group in groups:
+        name = " + ".join(group)
+        progress = _Progress(sum(_size(s) for s in group), "verifying")
+        report = verify_sources(group, keys, anchors=anchors, progress=progress)
         progress.finish()
+        for where, problem in report.problems:
+            print(f"{where}: {problem}", file=out)
+        for note in report.notes:
+            print(f"note: {note}", file=out)
+        for span in report.keys:
+            print(
+                f"{name}: key {span.key_id} signed records {span.first_seq}-{span.last_seq} "
+                f"({span.first_time} to {span.last_time})",
+                file=out,
+            )
+        if anchors and report.ok:
+            print(f"{name}: {report.anchors_checked} anchor(s) matched", file=out)
         if report.ok:
             print(f"{name}: OK, {report.records} records, head {report.head}", file=out)
         else:
             status = 1
-            for line, problem in report.problems:
-                print(f"{name}:{line}: {problem}", file=out)
             print(f"{name}: FAILED after {report.records} good records (head {report.head})", file=out)
+        print(f"head: {report.head_token}", file=out)
     return status
 
 
@@ -254,16 +363,16 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _existing(names: Sequence[str]) -> list[Path] | None:
-    """The audit files as paths, each once, or None (after saying which) when one does not exist."""
-    missing = [name for name in names if not Path(name).is_file()]
+def _existing(names: Sequence[str]) -> list[str] | None:
+    """The audit sources, each once, or None (after saying which) when a file does not exist."""
+    missing = [name for name in names if not is_url(name) and not Path(name).is_file()]
     for name in missing:
         print(f"consentkit: {name}: no such file", file=sys.stderr)
     if missing:
         return None
-    unique: dict[Path, Path] = {}
+    unique: dict[str, str] = {}
     for name in names:
-        unique.setdefault(Path(name).resolve(), Path(name))
+        unique.setdefault(name if is_url(name) else str(Path(name).resolve()), name)
     return list(unique.values())
 
 
@@ -274,8 +383,8 @@ def _bad_period(args: argparse.Namespace) -> bool:
     return False
 
 
-def _reading(paths: Sequence[Path]) -> _Progress:
-    return _Progress(sum(p.stat().st_size for p in paths), "reading")
+def _reading(sources: Sequence[str]) -> _Progress:
+    return _Progress(sum(_size(s) for s in sources), "reading")
 
 
 def _say_skipped(skipped: int) -> None:
@@ -329,12 +438,12 @@ def cmd_audit_report(args: argparse.Namespace, out: TextIO) -> int:
     if _bad_period(args):
         return 2
     verified: list[VerifyReport] | None = None
-    if args.keys or os.environ.get("CONSENTKIT_SECRET_KEYS", "").strip():
+    if _key_list(args) is not None:
         keys = _keys(args)
         verified = []
         for path in paths:
-            progress = _Progress(path.stat().st_size, f"verifying {path.name}")
-            verified.append(verify_file(path, keys, progress))
+            progress = _Progress(_size(path), "verifying")
+            verified.append(verify_sources([path], keys, progress=progress))
             progress.finish()
     progress = _reading(paths)
     summary = summarize(paths, since=args.since, until=args.until, progress=progress)
@@ -347,11 +456,93 @@ def cmd_audit_report(args: argparse.Namespace, out: TextIO) -> int:
         print(f"consentkit: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     state = "not verified" if verified is None else "verified"
-    print(f"{args.output}: {summary.decisions} decisions from {len(paths)} file(s), {state}", file=out)
+    print(f"{args.output}: {summary.decisions} decisions from {len(paths)} source(s), {state}", file=out)
     failed = [r.path for r in verified or () if not r.ok]
     if failed:
         print(f"consentkit: verification FAILED for {', '.join(failed)} (see the report)", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_audit_init(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.url.startswith(("sqlite:", "postgresql:", "postgres:")):
+        print(
+            "consentkit: audit init takes a database URL (sqlite:///FILE or postgresql://...)",
+            file=sys.stderr,
+        )
+        return 2
+    store = SqlStore(args.url)
+    try:
+        version = store.init()
+    except Exception as exc:  # the database's own errors: unreachable, no permission...
+        print(_store_error(store.describe(), exc), file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"{store.describe()}: audit schema version {version} ready", file=out)
+    return 0
+
+
+def cmd_audit_notice(args: argparse.Namespace, out: TextIO) -> int:
+    if not re.fullmatch(r"[0-9a-f]{64}", args.hash):
+        print(f"consentkit: {args.hash!r} is not a notice_hash (64 hex digits)", file=sys.stderr)
+        return 2
+    for source in args.store:
+        try:
+            text = open_store(source).notice(args.hash)
+        except Exception as exc:
+            print(_store_error(source, exc), file=sys.stderr)
+            return 1
+        if text is not None:
+            if hashlib.sha256(text.encode("utf-8")).hexdigest() != args.hash:
+                print(
+                    f"consentkit: {source}: the stored text does not match its hash (edited)", file=sys.stderr
+                )
+                return 1
+            out.write(text if text.endswith("\n") else text + "\n")
+            return 0
+    print(f"consentkit: no notice {args.hash} in {', '.join(args.store)}", file=sys.stderr)
+    return 1
+
+
+def cmd_audit_purge(args: argparse.Namespace, out: TextIO) -> int:
+    before: str | None = None
+    if args.before is not None:
+        before = args.before.isoformat()
+    elif args.policy is not None:
+        try:
+            policy = load_policy(args.policy)
+        except PolicyError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        if policy.audit.retention_days is None:
+            print(f"consentkit: {args.policy} sets no audit.retention_days", file=sys.stderr)
+            return 2
+        before = (datetime.now(UTC).date() - timedelta(days=policy.audit.retention_days)).isoformat()
+    if before is None and args.subject is None:
+        print("consentkit: say what to purge: --before DATE, --subject ID or --policy FILE", file=sys.stderr)
+        return 2
+    subject = args.subject
+
+    def matches(record: dict[str, Any]) -> bool:
+        if before is not None and not str(record.get("time", "")) < before:
+            return False
+        return subject is None or record.get("subject_id") == subject
+
+    total = 0
+    for source in args.store:
+        if not is_url(source) and not Path(source).is_file():
+            print(f"consentkit: {source}: no such file", file=sys.stderr)
+            return 1
+        try:
+            changed = open_store(source).purge(matches)
+        except Exception as exc:
+            print(_store_error(source, exc), file=sys.stderr)
+            return 1
+        total += changed
+        print(f"{source}: personal data erased from {changed} record(s)", file=out)
+    if subject is not None and not total:
+        print(f"consentkit: no records of subject {subject!r} with personal data left", file=sys.stderr)
     return 0
 
 
@@ -403,30 +594,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser(
         "audit",
-        help="verify and query audit files",
-        description="Verify and query consentkit audit files (JSON lines).",
+        help="verify and query the audit trail",
+        description="Verify and query consentkit audit stores: JSON-lines files, sqlite:///FILE or "
+        "postgresql://USER@HOST/DB (wherever a FILE is asked for, a database URL works too).",
     )
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    keys_help = "secret keys, comma-separated, oldest first (default: CONSENTKIT_SECRET_KEYS)"
+    store_help = "an audit file or database URL"
     verify = audit_commands.add_parser(
         "verify",
-        help="check that files are complete and untampered",
-        description="Check every record's MAC and the chain between records. "
-        "Exit 0 only when every file holds.",
+        help="check that the history is complete and untampered",
+        description="Check every record's MAC and the chain between records, and say which key signed "
+        "which records. Files that continue one another (rotation) are checked as one history, oldest "
+        "first. The last line is `head: N:MAC`: keep it elsewhere and pass it to --expect-head later to "
+        "detect a cut tail, a rollback or an emptied store. Exit 0 only when everything holds.",
     )
-    verify.add_argument("files", nargs="+", metavar="FILE")
-    verify.add_argument("--keys", help=keys_help)
+    verify.add_argument("files", nargs="+", metavar="FILE", help=store_help)
+    _add_keys(verify)
+    verify.add_argument(
+        "--expect-head",
+        action="append",
+        metavar="HEAD",
+        help="a head from an earlier run: the history must still hold it",
+    )
+    verify.add_argument(
+        "--checkpoints",
+        action="append",
+        metavar="FILE",
+        help="a log file with the signed checkpoints of the consentkit.audit logger (anchors)",
+    )
     verify.set_defaults(run=cmd_audit_verify)
 
     period_help = "only decisions on or {} this day, YYYY-MM-DD (UTC)"
     summary = audit_commands.add_parser(
         "summary",
         help="count decisions per day, category, language, method and event",
-        description="Count the decisions in one or more files (merged, e.g. from several hosts): per day, "
+        description="Count the decisions in one or more stores (merged, e.g. from several hosts): per day, "
         "per category with acceptance rates, per language, method and event. Lines that are not records "
-        "are skipped and counted; this does not verify the files.",
+        "are skipped and counted; this does not verify the records.",
     )
-    summary.add_argument("files", nargs="+", metavar="FILE")
+    summary.add_argument("files", nargs="+", metavar="FILE", help=store_help)
     summary.add_argument("--since", type=_day, metavar="DATE", help=period_help.format("after"))
     summary.add_argument("--until", type=_day, metavar="DATE", help=period_help.format("before"))
     summary.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
@@ -438,7 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print every record of one subject (the subject_id in the consent cookie) in time "
         "order as a JSON array of consent receipts, each with a readable summary. Exit 1 when there is none.",
     )
-    subject.add_argument("files", nargs="+", metavar="FILE")
+    subject.add_argument("files", nargs="+", metavar="FILE", help=store_help)
     subject.add_argument("subject_id", metavar="SUBJECT_ID")
     subject.set_defaults(run=cmd_audit_subject)
 
@@ -446,14 +652,46 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="write a self-contained HTML report",
         description="Write an HTML page with charts and tables of the decisions (no script, no external "
-        "request). With secret keys the files are verified too, and the exit status is 1 if one fails.",
+        "request). With secret keys the stores are verified too, and the exit status is 1 if one fails.",
     )
-    report.add_argument("files", nargs="+", metavar="FILE")
+    report.add_argument("files", nargs="+", metavar="FILE", help=store_help)
     report.add_argument("-o", "--output", required=True, metavar="REPORT.html", help="the file to write")
     report.add_argument("--since", type=_day, metavar="DATE", help=period_help.format("after"))
     report.add_argument("--until", type=_day, metavar="DATE", help=period_help.format("before"))
-    report.add_argument("--keys", help=keys_help + "; without keys the report says 'not verified'")
+    _add_keys(report, "; without keys the report says 'not verified'")
     report.set_defaults(run=cmd_audit_report)
+
+    init = audit_commands.add_parser(
+        "init",
+        help="create the audit tables in a database",
+        description="Create (or check) the audit schema in a database (also done on first use).",
+    )
+    init.add_argument("url", metavar="URL", help="sqlite:///FILE or postgresql://USER@HOST/DB")
+    init.set_defaults(run=cmd_audit_init)
+
+    notice_cmd = audit_commands.add_parser(
+        "notice",
+        help="print the notice a record's notice_hash names",
+        description="Print the exact notice text (markup) a visitor was shown, as stored once in the audit "
+        "store under its hash. Exit 1 when it is not there.",
+    )
+    notice_cmd.add_argument("store", nargs="+", metavar="FILE", help=store_help)
+    notice_cmd.add_argument("hash", metavar="HASH", help="a record's notice_hash")
+    notice_cmd.set_defaults(run=cmd_audit_notice)
+
+    purge = audit_commands.add_parser(
+        "purge",
+        help="erase personal data (subject id, IP, user agent) from old or one subject's records",
+        description="Erase the personal fields of matching records; everything else stays, and the history "
+        "still verifies (the MAC covers a hash of the personal fields, not the fields).",
+    )
+    purge.add_argument("store", nargs="+", metavar="FILE", help=store_help)
+    purge.add_argument("--before", type=_day, metavar="DATE", help="records made before this day (UTC)")
+    purge.add_argument("--subject", metavar="ID", help="records of this subject_id (an erasure request)")
+    purge.add_argument(
+        "--policy", metavar="POLICY", help="records older than the policy's audit.retention_days"
+    )
+    purge.set_defaults(run=cmd_audit_purge)
     return parser
 
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
 
 import anyio
 
-from .audit import AuditError
+from .audit import AuditError, category_states
 from .banner import consent_mode_granted, consent_mode_script, static_asset
 from .consent import Consent, audit_event
 from .cookies import expire_headers, parse_cookie_header
@@ -236,13 +236,21 @@ class ConsentEndpoint:
         if before.subject_id is None and subject is not None:
             before = replace(before, subject_id=subject)
         after = before.decide(action, [c for c in categories if c in mw.policy.optional_categories])
+        if not mw.rate_limiter.allow((scope.get("client") or (None,))[0]):
+            mw.audit.rejected += 1  # counted (reported in checkpoints), never stored
+            raise _Refusal(429, "too many decisions from this address; try again in a minute", _RETRY_MINUTE)
+        channel = "api" if is_json else "banner"
+        if action == "embed" or fields.get("channel") == "settings":
+            channel = "embed" if action == "embed" else "settings"
         record = mw.audit.build(
             subject_id=after.subject_id or "",
             event=audit_event(before, after),
             choices=after.choices,
+            state=category_states(after),
+            channel=channel,
             method=action,
             policy_version=mw.policy.version,
-            notice_hash=mw.renderer.notice_hashes[lang],
+            notice_hash=mw.renderer.channel_notice_hash(channel, lang),
             language=lang,
             path=next_url,
             user_agent=headers.get("user-agent", ""),
@@ -374,6 +382,9 @@ async def _read_body(receive: Any) -> bytes:
     return b"".join(chunks)
 
 
+_RETRY_MINUTE: Final = [(b"retry-after", b"60")]
+
+
 def _parse_form(body: bytes) -> dict[str, Any]:
     try:
         pairs = parse_qsl(
@@ -385,7 +396,7 @@ def _parse_form(body: bytes) -> dict[str, Any]:
     for name, value in pairs:
         if name == "categories":
             fields["categories"].append(value)
-        elif name in ("action", "next", "lang", "version"):
+        elif name in ("action", "next", "lang", "version", "channel"):
             fields.setdefault(name, value)
     if "action" not in fields:
         raise _Refusal(400, "missing action")
@@ -412,7 +423,7 @@ def _parse_json(body: bytes) -> dict[str, Any]:
     else:
         raise _Refusal(400, "categories must be a list of names or an object of booleans")
     fields: dict[str, Any] = {"action": action, "categories": categories}
-    for name in ("next", "lang", "version"):
+    for name in ("next", "lang", "version", "channel"):
         value = data.get(name)
         if value is not None:
             if not isinstance(value, str):

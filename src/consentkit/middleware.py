@@ -9,16 +9,15 @@ and adds the banner. Everything else passes through byte for byte.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from os import PathLike
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
 import anyio.to_thread
 
-from .audit import AuditError, AuditLog
+from .audit import AuditError, AuditLog, category_states
+from .audit_setup import build_audit_log
 from .banner import Renderer
 from .consent import Consent, ConsentCodec, resolve_secret_keys
 from .cookies import (
@@ -32,6 +31,7 @@ from .endpoint import ConsentEndpoint
 from .language import match_language, negotiate
 from .memo import PageMemo
 from .policy import Policy, load_policy
+from .ratelimit import RateLimiter
 from .rewrite import BlockPlan, Rewriter, Rule, blocked_comment
 
 __all__ = ["ConsentMiddleware"]
@@ -76,15 +76,10 @@ class ConsentMiddleware:
         self.codec = ConsentCodec(self.keys, self.policy)
         self.renderer = Renderer(self.policy, prefix)
         if audit is None:
-            path = os.fspath(audit_path) if audit_path is not None else self.policy.audit_path()
-            audit = AuditLog(
-                path=None if path is None else Path(path),
-                keys=self.keys,
-                fsync=self.policy.audit.fsync,
-                log=self.policy.audit.log,
-                ip_mode=self.policy.audit.ip,
-            )
+            audit = build_audit_log(self.policy, self.keys, audit_path)
+        audit.add_notices(self.renderer.all_notices())
         self.audit = audit
+        self.rate_limiter = RateLimiter(self.policy.audit.rate_limit_per_minute)
         self.endpoint = ConsentEndpoint(self, trusted_origins)
         self.undecided = Consent.undecided(self.policy)
         self.gpc_categories = frozenset(n for n, c in self.policy.categories.items() if c.gpc == "deny")
@@ -418,9 +413,11 @@ class _PageInjector:
                 subject_id=applied.subject_id or "",
                 event="opt_out_signal",
                 choices=applied.choices,
+                state=category_states(applied),
+                channel="browser_signal",
                 method="gpc",
                 policy_version=mw.policy.version,
-                notice_hash=mw.renderer.notice_hashes[self.lang],
+                notice_hash=mw.renderer.channel_notice_hash("browser_signal", self.lang),
                 language=self.lang,
                 path=self.next_url,
                 user_agent=_header(responder.scope, b"user-agent"),

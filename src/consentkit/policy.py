@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import fnmatch
+import os
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,7 @@ __all__ = [
     "Blocking",
     "Category",
     "CategoryText",
+    "Controller",
     "CookieSettings",
     "Messages",
     "Policy",
@@ -185,12 +187,29 @@ class Blocking:
 
 @dataclass(frozen=True)
 class AuditSettings:
-    """Where consent decisions are recorded and how much of the visitor's IP is kept."""
+    """Where consent decisions are recorded, how much of the visitor's IP is kept, for how long,
+    and how many decisions one address may record per minute."""
 
+    url: str | None = None
     path: str | None = None
     ip: Literal["omit", "truncate", "hash"] = "truncate"
     fsync: bool = True
     log: bool = True
+    retention_days: int | None = None
+    rate_limit_per_minute: int = 600
+    checkpoint_minutes: int = 5
+
+
+#: The audit store used when the policy names none (and CONSENTKIT_AUDIT_URL is unset).
+DEFAULT_AUDIT_FILE = "consentkit-audit.db"
+
+
+@dataclass(frozen=True)
+class Controller:
+    """Who is responsible for the processing (GDPR Art. 4(7)): named in every audit record."""
+
+    name: str
+    contact: str
 
 
 @dataclass(frozen=True)
@@ -228,6 +247,7 @@ class Policy:
     cookie: CookieSettings = field(default_factory=CookieSettings)
     blocking: Blocking = field(default_factory=Blocking)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    controller: Controller | None = None
     signals: Signals = field(default_factory=Signals)
     banner: BannerSettings = field(default_factory=BannerSettings)
     #: The file the policy was read from, if any (paths in it are relative to its folder).
@@ -282,6 +302,30 @@ class Policy:
         if not path.is_absolute() and self.source is not None:
             path = Path(self.source).parent / path
         return path
+
+    def audit_target(self) -> tuple[str | None, str]:
+        """Where decisions are recorded, and which setting says so.
+
+        ``audit.url``, else ``audit.path``, else the ``CONSENTKIT_AUDIT_URL`` environment
+        variable, else a SQLite file ``consentkit-audit.db`` next to the policy file (or in the
+        working directory). ``audit.url: log`` means the ``consentkit.audit`` logger only (None).
+        Relative SQLite paths are relative to the policy file's folder.
+        """
+        base = Path(self.source).parent if self.source is not None else Path.cwd()
+        url = self.audit.url
+        if url == "log":
+            return None, "audit.url"
+        if url is not None:
+            if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+                url = "sqlite:///" + str((base / url[len("sqlite:///") :]).absolute())
+            return url, "audit.url"
+        path = self.audit_path()
+        if path is not None:
+            return str(path), "audit.path"
+        env = os.environ.get("CONSENTKIT_AUDIT_URL", "").strip()
+        if env:
+            return env, "CONSENTKIT_AUDIT_URL"
+        return "sqlite:///" + str((base / DEFAULT_AUDIT_FILE).absolute()), "default"
 
     def gpc_last_update(self) -> str | None:
         """``lastUpdate`` for ``/.well-known/gpc.json``: configured, else the version if it is a date."""
@@ -408,8 +452,26 @@ def _check(policy: Policy) -> Iterable[Problem]:
         elif not _CSS_VALUE_RE.match(value):
             yield Problem(f"banner.theme.{key}", f"{value!r} is not a plain CSS colour value")
 
-    if not policy.audit.log and policy.audit.path is None:
-        yield Problem("audit", "the audit trail needs a sink: set audit.path or keep audit.log: true")
+    audit = policy.audit
+    if not audit.log and audit.url == "log":
+        yield Problem("audit.url", "records would go nowhere: `log` needs audit.log: true")
+    if audit.url is not None and audit.path is not None:
+        yield Problem("audit.path", "set audit.url or audit.path, not both")
+    if (
+        audit.url is not None
+        and audit.url != "log"
+        and not audit.url.startswith(("sqlite:///", "postgresql://", "postgres://", "file:"))
+    ):
+        yield Problem(
+            "audit.url",
+            f"expected sqlite:///FILE, postgresql://USER@HOST/DB, file:FILE or log, got {audit.url!r}",
+        )
+    if audit.retention_days is not None and audit.retention_days < 1:
+        yield Problem("audit.retention_days", "must be at least 1 day")
+    if audit.rate_limit_per_minute < 0:
+        yield Problem("audit.rate_limit_per_minute", "must be 0 (no limit) or more")
+    if audit.checkpoint_minutes < 0:
+        yield Problem("audit.checkpoint_minutes", "must be 0 (after every write) or more")
 
 
 def _resolve_messages(policy: Policy, lang: str) -> Messages:
@@ -492,6 +554,7 @@ def _from_data(data: Mapping[str, Any], source: str | None) -> Policy:
         ("cookie", CookieSettings),
         ("blocking", Blocking),
         ("audit", AuditSettings),
+        ("controller", Controller),
         ("signals", Signals),
         ("banner", BannerSettings),
     ):

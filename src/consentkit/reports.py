@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .audit import EVENTS, VerifyReport
+from .audit_store import open_store
 
 __all__ = [
     "Reader",
@@ -38,7 +39,7 @@ Progress = Callable[[int], None]
 #: The record time format: UTC, milliseconds, ``Z`` (so that string order is time order).
 _TIME: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 _DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
-_REQUIRED_STRINGS: Final = ("record_id", "subject_id", "method", "language")
+_REQUIRED_STRINGS: Final = ("record_id", "method", "language")
 #: Methods after which no optional category is granted.
 _REFUSING_METHODS: Final = frozenset({"reject_all", "withdraw"})
 TOP: Final = 10
@@ -80,13 +81,18 @@ def as_record(line: bytes) -> Record | None:
     for name in _REQUIRED_STRINGS:
         if not isinstance(record.get(name), str):
             return None
+    if record.get("subject_id") is None:  # purged: the personal fields are erased
+        record["subject_id"] = ""
+    elif not isinstance(record["subject_id"], str):
+        return None
     return record
 
 
 class Reader:
-    """The records of several audit files, file after file; counts the lines that are not records."""
+    """The records of several audit stores (files or database URLs), one after the other; counts
+    the lines that are not records."""
 
-    def __init__(self, paths: Sequence[Path], progress: Progress | None = None) -> None:
+    def __init__(self, paths: Sequence[Path | str], progress: Progress | None = None) -> None:
         self.paths = list(paths)
         self.progress = progress
         self.skipped = 0
@@ -100,8 +106,9 @@ class Reader:
         for path in self.paths:
             self.current = name = str(path)
             self.skipped_in.setdefault(name, 0)
-            with open(path, "rb") as fh:
-                for line in fh:
+            store = open_store(str(path))
+            try:
+                for line in store.lines():
                     if progress is not None:
                         progress(len(line))
                     if not line.strip():
@@ -112,6 +119,8 @@ class Reader:
                         self.skipped += 1
                         continue
                     yield record
+            finally:
+                store.close()
 
 
 def _bounded(counter: Counter[str], key: str) -> None:
@@ -248,7 +257,7 @@ def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
 
 
 def summarize(
-    paths: Sequence[Path],
+    paths: Sequence[Path | str],
     *,
     since: date | None = None,
     until: date | None = None,
@@ -373,7 +382,7 @@ def describe(record: Record) -> str:
 
 
 def receipts(
-    paths: Sequence[Path], subject_id: str, progress: Progress | None = None
+    paths: Sequence[Path | str], subject_id: str, progress: Progress | None = None
 ) -> tuple[list[Record], int]:
     """Every record of one subject in time order, each with a ``summary`` sentence; and lines skipped.
 
@@ -543,7 +552,7 @@ def _verify_cell(report: VerifyReport | None) -> str:
         return '<span class="unverified">not verified</span> (no secret keys given)'
     if report.ok:
         return f'<span class="ok">OK</span>: {report.records} records, chain head {_e(report.head)}'
-    problems = "; ".join(f"line {n}: {p}" for n, p in report.problems)
+    problems = "; ".join(f"{where}: {p}" for where, p in report.problems)
     return f'<span class="failed">FAILED</span> after {report.records} good records: {_e(problems)}'
 
 

@@ -161,12 +161,17 @@ POLICY_SCHEMA = Obj(
             key_pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
         ),
         "blocking": Obj({"mode": Scalar(("str",), choices=("remove", "inert"))}),
+        "controller": Obj({"name": STR, "contact": STR}, required=frozenset({"name", "contact"})),
         "audit": Obj(
             {
+                "url": OPT_STR,
                 "path": OPT_STR,
                 "ip": Scalar(("str",), choices=("omit", "truncate", "hash")),
                 "fsync": BOOL,
                 "log": BOOL,
+                "retention_days": Scalar(("int", "null")),
+                "rate_limit_per_minute": Scalar(("int",)),
+                "checkpoint_minutes": Scalar(("int",)),
             }
         ),
         "signals": Obj(
