@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,12 @@ def long_run(request: pytest.FixtureRequest) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Apps built without an audit store record to one SQLite file for the session, not to the
+    # default ./consentkit-audit.db in the working directory.
+    if "CONSENTKIT_AUDIT_URL" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="consentkit-tests-")
+        os.environ["CONSENTKIT_AUDIT_URL"] = f"sqlite:///{folder}/audit.db"
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
     if config.getoption("--long"):
         # read at import time by the fuzzing and fault modules to size their runs
         os.environ["CONSENTKIT_FUZZ_LONG"] = "1"

@@ -310,13 +310,11 @@ class AuditLog:
         pending = _Pending(record, Future())
         self._writer().put(pending)
         try:
-            line = pending.done.result()
+            pending.done.result()
         except AuditError:
             raise
         except Exception as exc:  # the store's own errors (OSError, database errors)
             raise AuditError(f"cannot write the consent record ({exc})") from exc
-        if self.log:
-            log.info(line.decode("ascii").rstrip("\n"))
         return record
 
     def append_many(self, records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -324,10 +322,7 @@ class AuditLog:
         batch = list(records)
         if self._store is None:
             return [self.append(r) for r in batch]
-        lines = self._commit([_Pending(r, Future()) for r in batch])
-        if self.log:
-            for line in lines:
-                log.info(line.decode("ascii").rstrip("\n"))
+        self._commit([_Pending(r, Future()) for r in batch])
         return batch
 
     def checkpoint(self) -> dict[str, Any] | None:
@@ -384,6 +379,9 @@ class AuditLog:
         except Exception as exc:
             _errors.error("consentkit: cannot write the audit record to %s: %s", store.describe(), exc)
             raise AuditError(f"cannot write the consent record ({exc})") from exc
+        if self.log:
+            for line in lines:
+                log.info(line.decode("ascii").rstrip("\n"))
         if time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds:
             self._emit_checkpoint(seq, head)
         return lines

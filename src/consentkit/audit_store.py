@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from .audit import GENESIS, PERSONAL, AuditError
 from .locking import exclusive, open_nofollow
 
-__all__ = ["FileStore", "SqlStore", "Store", "is_url", "open_store"]
+__all__ = ["FileStore", "SqlStore", "Store", "is_url", "open_store", "shown"]
 
 Signer = Callable[[dict[str, Any], int, str], tuple[bytes, str]]
 #: The version of the SQL schema below; a newer one in the database is refused.
@@ -63,6 +63,16 @@ class Store(Protocol):
     def describe(self) -> str: ...
 
     def close(self) -> None: ...
+
+
+def shown(source: str) -> str:
+    """A store's name fit for output and logs: a URL's password is replaced by ``***``."""
+    if not is_url(source):
+        return source
+    parts = urlsplit(source)
+    if parts.password is None:
+        return source
+    return source.replace(":" + parts.password + "@", ":***@", 1)
 
 
 def is_url(text: str) -> bool:
@@ -125,6 +135,8 @@ class FileStore:
                 seq, prev, size = self._last(fd, stat.st_dev, stat.st_ino, stat.st_size)
                 if size == 0 and seq == 0:
                     seq, prev = self._continued()
+                    if seq:  # says, under the MAC, that records before it are in an earlier file
+                        records[0]["continues"] = True
                 lines = []
                 for record in records:
                     seq += 1

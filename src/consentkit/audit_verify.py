@@ -130,9 +130,9 @@ def verify_sources(
 ) -> VerifyReport:
     """Check ``sources`` (files or store URLs, oldest first) as one history."""
     from .audit import PERSONAL, canonical, key_id, mac_key, personal_hash, signed_part  # noqa: PLC0415
-    from .audit_store import open_store  # noqa: PLC0415
+    from .audit_store import open_store, shown  # noqa: PLC0415
 
-    report = VerifyReport(", ".join(sources))
+    report = VerifyReport(", ".join(shown(s) for s in sources))
     by_id = {key_id(k): mac_key(k) for k in keys}
     legacy_keys = [mac_key(k) for k in reversed(keys)]
     pending: dict[int, list[Anchor]] = {}
@@ -156,7 +156,7 @@ def verify_sources(
             store = open_store(source)
             try:
                 for number, line in enumerate(store.lines(), 1):
-                    where = f"{source}:{number}"
+                    where = f"{shown(source)}:{number}"
                     if progress is not None:
                         progress(len(line))
                     if not line.endswith(b"\n"):
@@ -213,28 +213,24 @@ def verify_sources(
                         report.first_seq = seq
                         if seq == 1 and prev == GENESIS:
                             pass
-                        elif seq > 1 and isinstance(prev, str):
+                        elif seq > 1 and record.get("continues") is True:
                             report.notes.append(
                                 f"{where}: the history given starts at record {seq}: it continues an earlier "
                                 "file (rotation); give that file first to check the join"
                             )
                         else:
-                            fail(
-                                where,
-                                "deleted: the chain does not start here (records before it are missing)",
-                            )
+                            fail(where, f"deleted: records before this one (record {seq}) are missing")
                     elif prev != expected_prev or seq != last_seq + 1:
                         if seq > last_seq + 1:
                             fail(
                                 where,
-                                f"deleted: records {last_seq + 1} to {seq - 1} are missing before this one",
+                                f"deleted or reordered: expected record {last_seq + 1} here, found {seq}",
                             )
                         if seq <= last_seq:
-                            fail(where, f"reordered or inserted: record {seq} follows record {last_seq}")
-                        fail(
-                            where,
-                            "chain broken: prev is not the MAC of the record before (reordered or replaced)",
-                        )
+                            fail(
+                                where, f"reordered or inserted: record {seq} appears after record {last_seq}"
+                            )
+                        fail(where, "chain broken: prev is not the MAC of the record before (replaced)")
                     for anchor in pending.pop(seq, ()):
                         report.anchors_checked += 1
                         if not compare(anchor.head, mac):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .audit import AuditError, VerifyReport
-from .audit_store import SqlStore, is_url, open_store
+from .audit_store import SqlStore, is_url, open_store, shown
 from .audit_verify import Anchor, load_checkpoints, parse_head, verify_sources
 from .banner import Renderer
 from .consent import SecretKeyError, resolve_secret_keys
@@ -294,7 +294,7 @@ def _histories(sources: Sequence[str]) -> list[list[str]]:
 
 
 def _store_error(source: str, exc: Exception) -> str:
-    return f"{source}: cannot open the audit store: {exc}"
+    return f"{shown(source)}: cannot open the audit store: {exc}"
 
 
 def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
@@ -330,7 +330,7 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
         )
         return 2
     for group in groups:
-        name = " + ".join(group)
+        name = " + ".join(shown(s) for s in group)
         progress = _Progress(sum(_size(s) for s in group), "verifying")
         report = verify_sources(group, keys, anchors=anchors, progress=progress)
         progress.finish()
@@ -540,7 +540,7 @@ def cmd_audit_purge(args: argparse.Namespace, out: TextIO) -> int:
             print(_store_error(source, exc), file=sys.stderr)
             return 1
         total += changed
-        print(f"{source}: personal data erased from {changed} record(s)", file=out)
+        print(f"{shown(source)}: personal data erased from {changed} record(s)", file=out)
     if subject is not None and not total:
         print(f"consentkit: no records of subject {subject!r} with personal data left", file=sys.stderr)
     return 0
