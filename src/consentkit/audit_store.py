@@ -16,6 +16,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -367,11 +368,13 @@ class SqlStore:
     """
 
     def __init__(self, url: str, fsync: bool = True, *, pool_size: int = 4) -> None:
+        #: Idle PostgreSQL connections kept for reuse (at most ``pool_size``), per process.
         self.url = url
         self.fsync = fsync
         self.postgres = url.startswith(("postgresql:", "postgres:"))
         self.pool_size = pool_size
-        self._pool: Any = None
+        self._idle: list[Any] = []
+        self._pool_lock = threading.Lock()
         self._ready = False
         self._known_notices: set[str] = set()
         self._sqlite_path = "" if self.postgres else _sqlite_path(url)
@@ -392,11 +395,13 @@ class SqlStore:
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Any]:
         if self.postgres:
-            if self._pool is None or self._pid != os.getpid():
-                self._pool = _pg_pool(self.url, self.pool_size)
-                self._pid = os.getpid()
-            with self._pool.connection() as conn:
+            conn = self._checkout()
+            try:
                 yield conn
+            except BaseException:
+                conn.close()  # in an unknown state: never handed out again
+                raise
+            self._checkin(conn)
             return
         conn = sqlite3.connect(self._sqlite_path, timeout=60, isolation_level=None, check_same_thread=False)
         try:
@@ -569,10 +574,33 @@ class SqlStore:
             if len(rows) < 5000:
                 return changed
 
+    # --- the connection pool (PostgreSQL) ---
+
+    def _checkout(self) -> Any:
+        """An idle connection of this process that still works, or a new one."""
+        with self._pool_lock:
+            if self._pid != os.getpid():  # inherited through fork: never share a socket
+                self._idle = []
+                self._pid = os.getpid()
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and not conn.broken:
+                    return conn
+        return _pg_connect(self.url)
+
+    def _checkin(self, conn: Any) -> None:
+        with self._pool_lock:
+            if not conn.closed and not conn.broken and len(self._idle) < self.pool_size:
+                self._idle.append(conn)
+                return
+        conn.close()
+
     def close(self) -> None:
-        if self._pool is not None and self._pid == os.getpid():
-            self._pool.close()
-        self._pool = None
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        if self._pid == os.getpid():
+            for conn in idle:
+                conn.close()
 
 
 def _sqlite_path(url: str) -> str:
@@ -588,18 +616,11 @@ def _sqlite_path(url: str) -> str:
     return path
 
 
-def _pg_pool(url: str, size: int) -> Any:
+def _pg_connect(url: str) -> Any:
     try:
-        from psycopg_pool import ConnectionPool  # noqa: PLC0415 - the optional [postgres] extra
+        import psycopg  # noqa: PLC0415 - the optional [postgres] extra
     except ImportError:
         raise AuditError(
             "a postgresql:// audit store needs psycopg 3: pip install 'consentkit[postgres]'"
         ) from None
-    return ConnectionPool(
-        url,
-        min_size=1,
-        max_size=size,
-        timeout=10,
-        open=True,
-        kwargs={"connect_timeout": 5, "autocommit": True},
-    )
+    return psycopg.connect(url, autocommit=True, connect_timeout=5)
