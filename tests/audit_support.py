@@ -95,12 +95,16 @@ def start_postgres() -> PostgresServer:
     if user is not None:
         shutil.chown(folder, user)
     server = PostgresServer(folder, free_port(), bin_dir, user)
-    init = server.run("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+    init = server.run(
+        "initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"
+    )
     if init.returncode:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {init.stderr}")
     options = f"-c listen_addresses=127.0.0.1 -p {server.port} -k {folder} -c max_connections=200"
-    start = server.run("pg_ctl", "-D", str(folder / "data"), "-o", options, "-l", str(folder / "log"), "-w", "start")
+    start = server.run(
+        "pg_ctl", "-D", str(folder / "data"), "-o", options, "-l", str(folder / "log"), "-w", "start"
+    )
     if start.returncode:
         log = (folder / "log").read_text(errors="replace") if (folder / "log").exists() else ""
         shutil.rmtree(folder, ignore_errors=True)
@@ -127,12 +131,6 @@ def store_url_for(kind: str, folder: Path, request: pytest.FixtureRequest) -> st
     return server.database()
 
 
-@pytest.fixture(params=KINDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """One audit store of each kind: a JSON-lines file, a SQLite database, a PostgreSQL database."""
-    return store_url_for(str(request.param), tmp_path, request)
-
-
 # --- raw access, to play the attacker ----------------------------------------------------------
 
 
@@ -142,12 +140,18 @@ def raw_lines(url: str) -> list[bytes]:
         import sqlite3
 
         with sqlite3.connect(url[len("sqlite:///") :]) as conn:
-            return [r[0].encode() + b"\n" for r in conn.execute("SELECT line FROM consentkit_records ORDER BY seq")]
+            return [
+                r[0].encode() + b"\n"
+                for r in conn.execute("SELECT line FROM consentkit_records ORDER BY seq")
+            ]
     if url.startswith("postgresql:"):
         import psycopg
 
         with psycopg.connect(url) as conn:
-            return [r[0].encode() + b"\n" for r in conn.execute("SELECT line FROM consentkit_records ORDER BY seq")]
+            return [
+                r[0].encode() + b"\n"
+                for r in conn.execute("SELECT line FROM consentkit_records ORDER BY seq")
+            ]
     return Path(url).read_bytes().splitlines(keepends=True)
 
 
@@ -163,7 +167,14 @@ def replace_lines(url: str, lines: list[bytes]) -> None:
                 seq = int(record["seq"])
             except (ValueError, KeyError, TypeError):
                 record, seq = {}, 10_000 + position
-            out.append((seq, str(record.get("time", "")), str(record.get("record_id", "")), line.decode().rstrip("\n")))
+            out.append(
+                (
+                    seq,
+                    str(record.get("time", "")),
+                    str(record.get("record_id", "")),
+                    line.decode().rstrip("\n"),
+                )
+            )
         return out
 
     def head() -> tuple[int, str]:
@@ -178,7 +189,9 @@ def replace_lines(url: str, lines: list[bytes]) -> None:
         conn = sqlite3.connect(url[len("sqlite:///") :])
         with conn:
             conn.execute("DELETE FROM consentkit_records")
-            conn.executemany("INSERT INTO consentkit_records (seq, time, record_id, line) VALUES (?, ?, ?, ?)", rows())
+            conn.executemany(
+                "INSERT INTO consentkit_records (seq, time, record_id, line) VALUES (?, ?, ?, ?)", rows()
+            )
             conn.execute("UPDATE consentkit_head SET seq = ?, mac = ? WHERE id = 1", head())
         conn.close()
         return
@@ -189,7 +202,8 @@ def replace_lines(url: str, lines: list[bytes]) -> None:
             conn.execute("DELETE FROM consentkit_records")
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO consentkit_records (seq, time, record_id, line) VALUES (%s, %s, %s, %s)", rows()
+                    "INSERT INTO consentkit_records (seq, time, record_id, line) VALUES (%s, %s, %s, %s)",
+                    rows(),
                 )
             conn.execute("UPDATE consentkit_head SET seq = %s, mac = %s WHERE id = 1", head())
         return

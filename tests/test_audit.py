@@ -217,7 +217,7 @@ def test_an_untouched_file_verifies(tmp_path: Path) -> None:
     assert status == 0
     assert f"{path}: OK, 6 records, head {records[-1]['mac']}\n" in out
     assert out.endswith(f"head: 6:{records[-1]['mac']}\n")
-    assert f"signed records 1-6 (2025-12-01T10:00:00.000Z to 2025-12-01T10:05:00.000Z)" in out
+    assert "signed records 1-6 (2025-12-01T10:00:00.000Z to 2025-12-01T10:05:00.000Z)" in out
 
 
 def test_an_edited_line_is_reported(tmp_path: Path) -> None:

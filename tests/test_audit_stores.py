@@ -26,8 +26,15 @@ from consentkit import AuditSettings, Policy, parse_policy
 from consentkit.banner import Renderer
 from consentkit.cli import main
 
-from .audit_support import postgres, raw_lines, replace_lines, store_url  # noqa: F401 - fixtures
+from .audit_support import KINDS, postgres, raw_lines, replace_lines, store_url_for  # noqa: F401 - fixture
 from .conftest import KEY, POLICY_YAML, client_for, decide, make_app
+
+
+@pytest.fixture(params=KINDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """One audit store of each kind: a JSON-lines file, a SQLite database, a PostgreSQL database."""
+    return store_url_for(str(request.param), tmp_path, request)
+
 
 ORIGIN = {"origin": "http://testserver"}
 
@@ -185,7 +192,9 @@ def test_an_emptied_store_is_detected_against_the_head(store_url: str) -> None:
     assert "the history ends at record 0" in out
 
 
-def test_logged_checkpoints_are_anchors(store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_logged_checkpoints_are_anchors(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="consentkit.audit")
     app_policy = on_store(parse_policy(POLICY_YAML), store_url, checkpoint_minutes=0)
 
@@ -197,7 +206,11 @@ def test_logged_checkpoints_are_anchors(store_url: str, tmp_path: Path, caplog: 
     asyncio.run(run())
     log = tmp_path / "app.log"
     log.write_text(
-        "".join(f"2026-01-01 INFO {r.name}: {r.getMessage()}\n" for r in caplog.records if r.name == "consentkit.audit")
+        "".join(
+            f"2026-01-01 INFO {r.name}: {r.getMessage()}\n"
+            for r in caplog.records
+            if r.name == "consentkit.audit"
+        )
     )
     status, out = verify(store_url, "--checkpoints", str(log))
     assert status == 0, out

@@ -43,7 +43,7 @@ def test_check_warns_like_a_privacy_officer(tmp_path: Path) -> None:
     assert status == 0
     assert "warning: cookie.max_age_days is 390" in out
     assert "warning: texts.fr.categories.marketing.label is missing: falls back to another language" in out
-    assert "warning: audit.path is not set" in out
+    assert "; audit: sqlite:///" in out  # no store in the policy: the SQLite default (see test_audit_default)
 
 
 def test_check_fails_with_file_line_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

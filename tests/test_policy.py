@@ -134,8 +134,8 @@ def test_same_site_none_needs_secure(tmp_path: Path) -> None:
 
 
 def test_audit_needs_a_sink(tmp_path: Path) -> None:
-    text = POLICY_YAML + "audit:\n  log: false\n"
-    assert "the audit trail needs a sink" in str(error_of(tmp_path, text))
+    text = POLICY_YAML + "audit:\n  url: log\n  log: false\n"
+    assert "records would go nowhere" in str(error_of(tmp_path, text))
 
 
 def test_theme_values_cannot_escape_css(tmp_path: Path) -> None:

@@ -29,6 +29,8 @@ COLUMNS = ("Key", "Type", "Default", "Example", "What it is for")
 
 #: Keys that are scalars or lists but whose default is not a fixed value: say so in prose.
 PROSE_DEFAULTS = {
+    "controller.name",  # no default: required when controller is given
+    "controller.contact",
     "categories.<category>.services.<service>.label",  # the service's own name
     "texts.<language>.categories.<category>.label",  # the default language's, else derived
     "texts.<language>.categories.<category>.description",

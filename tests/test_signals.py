@@ -31,7 +31,13 @@ async def test_gpc_opts_out_of_marketing_without_a_click(client: httpx.AsyncClie
     assert "sec-gpc" in page.headers["vary"].lower()
     [record] = records(tmp_path)
     assert record["event"] == "opt_out_signal" and record["method"] == "gpc"
-    assert record["choices"] == {"necessary": True, "analytics": False, "marketing": False}
+    # analytics was never asked: not recorded as refused
+    assert record["choices"] == {"necessary": True, "marketing": False}
+    assert record["state"] == {
+        "necessary": "required",
+        "analytics": "not_asked",
+        "marketing": "signal_opt_out",
+    }
     assert record["signals"] == ["gpc"]
     # one record per subject: the cookie remembers the signal was recorded
     await client.get("/", headers=GPC)

@@ -11,7 +11,7 @@ from pathlib import Path
 from .audit import AuditLog
 from .policy import Policy
 
-__all__ = ["AuditStoreError", "audit_target", "build_audit_log"]
+__all__ = ["AuditStoreError", "audit_target", "build_audit_log", "check_writable"]
 
 logger = logging.getLogger("consentkit")
 
@@ -27,7 +27,7 @@ def audit_target(policy: Policy, audit_path: str | PathLike[str] | None = None) 
     return policy.audit_target()
 
 
-def _check_writable(target: str) -> None:
+def check_writable(target: str) -> None:
     """Refuse to start when an embedded store (file or SQLite) cannot be created where it should be."""
     if target.startswith(("postgresql:", "postgres:")):
         return
@@ -55,7 +55,7 @@ def build_audit_log(
         {"name": policy.controller.name, "contact": policy.controller.contact} if policy.controller else None
     )
     if target is not None and origin == "default":
-        _check_writable(target)
+        check_writable(target)
     log = AuditLog(
         url=target,
         keys=keys,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .audit import AuditError, VerifyReport
+from .audit_setup import AuditStoreError, check_writable
 from .audit_store import SqlStore, is_url, open_store, shown
 from .audit_verify import Anchor, load_checkpoints, parse_head, verify_sources
 from .banner import Renderer
@@ -58,8 +59,14 @@ def policy_warnings(policy: Policy) -> list[str]:
         warnings.append(
             "blocking.mode is inert: blocked tags still reach the browser (disabled) before consent"
         )
-    if policy.audit.path is None:
-        warnings.append("audit.path is not set: decisions go to the consentkit.audit logger only")
+    target, origin = policy.audit_target()
+    if origin == "default":
+        warnings.append(f"no audit store is configured (audit.url): decisions are recorded to {target}")
+    elif target is None:
+        warnings.append(
+            "audit.url is log: decisions go to the consentkit.audit logger only, and are refused "
+            "(503) while that logger has no handler"
+        )
     if not policy.signals.gpc:
         warnings.append("signals.gpc is false: Global Privacy Control is ignored")
     for name, category in policy.categories.items():
@@ -98,9 +105,15 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     cookie = policy.cookie
     audit = policy.audit
     print(f"Cookie {cookie.name!r}: {cookie.max_age_days} days, SameSite={cookie.same_site}", file=out)
-    print(
-        f"Blocking: {policy.blocking.mode}; audit: {audit.path or 'logger only'} (ip: {audit.ip})", file=out
-    )
+    target, origin = policy.audit_target()
+    if target is not None and origin == "default":
+        try:
+            check_writable(target)  # the middleware refuses to start on this: so does check
+        except AuditStoreError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    where = shown(target) if target is not None else "the consentkit.audit logger only"
+    print(f"Blocking: {policy.blocking.mode}; audit: {where} ({origin}; ip: {audit.ip})", file=out)
     for name, category in policy.categories.items():
         flags = ["required"] if category.required else []
         if category.gpc == "deny":
