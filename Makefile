@@ -38,6 +38,7 @@ lint: $(STAMP)
 ## bench: performance measurements against a bare app (not run in CI)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/audit_stores.py
 
 ## load: the multi-worker load run (20,000 mixed requests)
 load: $(STAMP)

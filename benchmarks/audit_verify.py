@@ -15,11 +15,10 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from consentkit.audit import GENESIS, mac_key, sign_line, verify_file
+from consentkit.audit import GENESIS, AuditLog, verify_file
 from consentkit.reports import summarize
 
 KEY = b"benchmark-secret-key-0123456789abcdef"
@@ -45,7 +44,8 @@ DECISIONS = (
 def generate(path: Path, count: int, seed: int = 1) -> None:
     """Write ``count`` chained, signed records: what a busy site's audit file looks like."""
     rng = random.Random(seed)
-    key = mac_key(KEY)
+    log = AuditLog(keys=[KEY], log=True, controller={"name": "Example Ltd", "contact": "privacy@example.org"})
+    log.valid_days = 180
     start = datetime(2025, 1, 1, tzinfo=UTC)
     prev = GENESIS
     notice = "3f" * 32
@@ -53,24 +53,20 @@ def generate(path: Path, count: int, seed: int = 1) -> None:
     with open(path, "wb") as fh:
         for i in range(count):
             event, method, choices = DECISIONS[rng.randrange(len(DECISIONS))]
-            when = start + timedelta(milliseconds=i * 31_000)
-            record = {
-                "schema": 1,
-                "record_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                "subject_id": f"{rng.getrandbits(96):024x}",
-                "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "event": event,
-                "choices": choices,
-                "method": method,
-                "policy_version": "2025-12-01",
-                "notice_hash": notice,
-                "language": "en" if rng.random() < 0.7 else "fr",
-                "path": f"/articles/{rng.randrange(5000)}",
-                "user_agent": USER_AGENTS[rng.randrange(len(USER_AGENTS))],
-                "ip": f"203.0.{rng.randrange(256)}.0",
-                "prev": prev,
-            }
-            line, prev = sign_line(record, key)
+            record = log.build(
+                subject_id=f"{rng.getrandbits(96):024x}",
+                event=event,
+                choices=choices,
+                method=method,
+                policy_version="2025-12-01",
+                notice_hash=notice,
+                language="en" if rng.random() < 0.7 else "fr",
+                path=f"/articles/{rng.randrange(5000)}",
+                user_agent=USER_AGENTS[rng.randrange(len(USER_AGENTS))],
+                ip=f"203.0.{rng.randrange(256)}.7",
+                now=start + timedelta(milliseconds=i * 31_000),
+            )
+            line, prev = log.sign(record, i + 1, prev)
             chunk.append(line)
             if len(chunk) >= 10_000:
                 fh.write(b"".join(chunk))

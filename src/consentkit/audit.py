@@ -322,7 +322,7 @@ class AuditLog:
         batch = list(records)
         if self._store is None:
             return [self.append(r) for r in batch]
-        self._commit([_Pending(r, Future()) for r in batch])
+        self._commit(lambda: batch)
         return batch
 
     def checkpoint(self) -> dict[str, Any] | None:
@@ -352,13 +352,19 @@ class AuditLog:
     def _run(self, pending: queue.SimpleQueue[_Pending]) -> None:
         while True:
             batch = [pending.get()]
-            while len(batch) < _BATCH:
-                try:
-                    batch.append(pending.get_nowait())
-                except queue.Empty:
-                    break
+
+            def take(batch: list[_Pending] = batch) -> list[dict[str, Any]]:
+                # Called once the store's lock is held: everything queued while waiting for it
+                # joins this transaction, so busy writers commit bigger batches, not more of them.
+                while len(batch) < _BATCH:
+                    try:
+                        batch.append(pending.get_nowait())
+                    except queue.Empty:
+                        break
+                return [item.record for item in batch]
+
             try:
-                lines = self._commit(batch)
+                lines = self._commit(take)
             except BaseException as exc:  # every waiter learns why its record was not stored
                 for item in batch:
                     if not item.done.done():
@@ -369,13 +375,15 @@ class AuditLog:
             for item, line in zip(batch, lines, strict=True):
                 item.done.set_result(line)
 
-    def _commit(self, batch: list[_Pending]) -> list[bytes]:
+    def notices_for(self, records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+        """The notice texts the records cite (stored with them unless already there)."""
+        return {h: self._notices[h] for h in {r.get("notice_hash") for r in records} if h in self._notices}
+
+    def _commit(self, take: Callable[[], list[dict[str, Any]]]) -> list[bytes]:
         store = self._store
         assert store is not None
-        records = [item.record for item in batch]
-        notices = {h: self._notices[h] for h in {r.get("notice_hash") for r in records} if h in self._notices}
         try:
-            lines, seq, head = store.append(records, self.sign, notices)
+            lines, seq, head = store.append(take, self.sign, self.notices_for)
         except Exception as exc:
             _errors.error("consentkit: cannot write the audit record to %s: %s", store.describe(), exc)
             raise AuditError(f"cannot write the consent record ({exc})") from exc
@@ -391,11 +399,6 @@ class AuditLog:
         point = sign_checkpoint(seq, head, _now_text(datetime.now(UTC)), self._secret, rejected=self.rejected)
         log.info(json.dumps(point, sort_keys=True, separators=(",", ":")))
         return point
-
-
-def notices_of(records: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The notice hashes a set of records cites."""
-    return {str(r["notice_hash"]) for r in records if r.get("notice_hash")}
 
 
 Signer = Callable[[dict[str, Any], int, str], tuple[bytes, str]]

@@ -29,6 +29,10 @@ from .locking import exclusive, open_nofollow
 __all__ = ["FileStore", "SqlStore", "Store", "is_url", "open_store", "shown"]
 
 Signer = Callable[[dict[str, Any], int, str], tuple[bytes, str]]
+#: Returns the records to append; called once the store's lock is held.
+Take = Callable[[], Sequence[dict[str, Any]]]
+#: The notice texts (by hash) some records cite.
+Notices = Callable[[Sequence[dict[str, Any]]], Mapping[str, str]]
 #: The version of the SQL schema below; a newer one in the database is refused.
 SQL_SCHEMA_VERSION: Final = 1
 _MAC_SUFFIX: Final = re.compile(rb',"mac":"([0-9a-f]{64})"\}$')
@@ -43,10 +47,9 @@ class Store(Protocol):
 
     fsync: bool
 
-    def append(
-        self, records: Sequence[dict[str, Any]], sign: Signer, notices: Mapping[str, str]
-    ) -> tuple[list[bytes], int, str]:
-        """Chain, write and commit ``records``; their lines, and the new head (seq, MAC)."""
+    def append(self, take: Take, sign: Signer, notices: Notices) -> tuple[list[bytes], int, str]:
+        """Lock, chain, write and commit the records ``take()`` returns; their lines, and the new
+        head (seq, MAC)."""
         ...
 
     def head(self) -> tuple[int, str]: ...
@@ -126,14 +129,13 @@ class FileStore:
     def _side(self, suffix: str) -> Path:
         return self.path.with_name(self.path.name + suffix)
 
-    def append(
-        self, records: Sequence[dict[str, Any]], sign: Signer, notices: Mapping[str, str]
-    ) -> tuple[list[bytes], int, str]:
+    def append(self, take: Take, sign: Signer, notices: Notices) -> tuple[list[bytes], int, str]:
         fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
         try:
             with exclusive(fd, self.path):
                 stat = os.fstat(fd)
                 seq, prev, size = self._last(fd, stat.st_dev, stat.st_ino, stat.st_size)
+                records = take()
                 if size == 0 and seq == 0:
                     seq, prev = self._continued()
                     if seq:  # says, under the MAC, that records before it are in an earlier file
@@ -152,7 +154,7 @@ class FileStore:
                     os.fsync(fd)
                 self._tail = (stat.st_dev, stat.st_ino, size + len(data), seq, prev)
                 self._write_head(seq, prev)
-                self._store_notices(notices)
+                self._store_notices(notices(records))
                 return lines, seq, prev
         finally:
             os.close(fd)
@@ -274,7 +276,10 @@ class FileStore:
         )
 
     def head(self) -> tuple[int, str]:
-        fd = open_nofollow(self.path, os.O_RDONLY)
+        try:
+            fd = open_nofollow(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return 0, GENESIS
         try:
             stat = os.fstat(fd)
             seq, mac, _ = self._last(fd, -1, -1, stat.st_size, seal=False)
@@ -464,15 +469,14 @@ class SqlStore:
 
     # --- writing ---
 
-    def append(
-        self, records: Sequence[dict[str, Any]], sign: Signer, notices: Mapping[str, str]
-    ) -> tuple[list[bytes], int, str]:
+    def append(self, take: Take, sign: Signer, notices: Notices) -> tuple[list[bytes], int, str]:
         self._ensure()
         lock = " FOR UPDATE" if self.postgres else ""
         with self._connection() as conn:
             with self._transaction(conn) as cur:
                 cur.execute("SELECT seq, mac FROM consentkit_head WHERE id = 1" + lock)  # noqa: S608
                 seq, prev = cur.fetchone()
+                records = take()
                 lines = []
                 rows = []
                 for record in records:
@@ -498,7 +502,8 @@ class SqlStore:
                 cur.execute(
                     self._sql("UPDATE consentkit_head SET seq = %s, mac = %s WHERE id = 1"), (seq, prev)
                 )
-                new = {h: t for h, t in notices.items() if h not in self._known_notices}
+                cited = notices(records)
+                new = {h: t for h, t in cited.items() if h not in self._known_notices}
                 if new:
                     stamp = datetime.now(UTC).isoformat(timespec="seconds")
                     cur.executemany(
@@ -508,7 +513,7 @@ class SqlStore:
                         ),
                         [(h, t, stamp) for h, t in new.items()],
                     )
-            self._known_notices.update(notices)
+            self._known_notices.update(cited)
         return lines, seq, prev
 
     def head(self) -> tuple[int, str]:
