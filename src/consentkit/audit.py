@@ -197,7 +197,7 @@ class AuditLog:
     _writer_pid: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _notices: dict[str, str] = field(default_factory=dict, repr=False)
-    _last_checkpoint: float = field(default=0.0, repr=False)
+    _last_checkpoint: float = field(default=float("-inf"), repr=False)
 
     def __post_init__(self) -> None:
         if not self.keys:
