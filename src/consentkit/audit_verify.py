@@ -252,8 +252,10 @@ def verify_sources(
                 store.close()
     except _Stop:
         pass
-    except OSError as exc:
-        report.problems.append((source, f"cannot read: {exc.strerror or exc}"))
+    except Exception as exc:  # a file or database that cannot be read: reported, not raised
+        if not store_failure(exc):
+            raise
+        report.problems.append((shown(source), f"cannot read: {getattr(exc, 'strerror', None) or exc}"))
     report.head = expected_prev
     report.seq = last_seq
     if report.ok:
@@ -272,6 +274,15 @@ def verify_sources(
                         f"{anchor.source} anchors record {seq}, before the records given: not checked"
                     )
     return report
+
+
+def store_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a store that cannot be read (not a bug in consentkit)."""
+    import sqlite3  # noqa: PLC0415
+
+    from .audit import AuditError  # noqa: PLC0415
+
+    return isinstance(exc, OSError | AuditError | sqlite3.Error) or type(exc).__module__.startswith("psycopg")
 
 
 def verify_file(path: Path, keys: Sequence[bytes], progress: Any = None) -> VerifyReport:

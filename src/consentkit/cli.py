@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from .audit import AuditError, VerifyReport
+from .audit import VerifyReport
 from .audit_setup import AuditStoreError, check_writable
 from .audit_store import SqlStore, is_url, open_store, shown
-from .audit_verify import Anchor, load_checkpoints, parse_head, verify_sources
+from .audit_verify import Anchor, load_checkpoints, parse_head, store_failure, verify_sources
 from .banner import Renderer
 from .consent import SecretKeyError, resolve_secret_keys
 from .middleware import ConsentMiddleware
@@ -287,7 +287,11 @@ def _first_record(source: str) -> dict[str, Any] | None:
         for line in open_store(source).lines():
             record = json.loads(line)
             return record if isinstance(record, dict) else None
-    except (OSError, ValueError, AuditError):
+    except ValueError:
+        return None
+    except Exception as exc:  # unreadable: verify says so, with the store's name
+        if not store_failure(exc):
+            raise
         return None
     return None
 
@@ -716,6 +720,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         status: int = args.run(args, out or sys.stdout)
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        if args.command != "audit" or not store_failure(exc):
+            raise
+        print(f"consentkit: cannot read the audit store: {exc}", file=sys.stderr)  # libpq omits passwords
         return 1
     return status
 
