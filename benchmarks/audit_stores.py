@@ -95,31 +95,73 @@ def measure(url: str, records: int, writers: int, threads: int) -> tuple[float, 
     return written / took, report.records
 
 
-def verify_memory(records: int, folder: Path) -> str:
-    """Peak memory of ``consentkit audit verify`` over ``records`` records (a generated file)."""
+def read_memory(records: int, folder: Path) -> list[str]:
+    """Time and peak memory of ``consentkit audit verify``, ``summary`` and ``report`` over
+    ``records`` records (a generated file), each in a fresh process."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import audit_verify
 
     path = folder / "big.jsonl"
     audit_verify.generate(path, records)
-    code = (
-        "import sys, time\nfrom consentkit.cli import main\nt = time.perf_counter()\n"
-        f"status = main(['audit', 'verify', '--keys', {KEY.decode()!r}, {str(path)!r}])\n"
-        "took = time.perf_counter() - t\n"
-        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
-        "print('RESULT', status, took, int(hwm) // 1024, file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    result = [line for line in done.stderr.splitlines() if line.startswith("RESULT")]
-    if not result:
-        raise SystemExit(done.stderr)
-    _, status, took, mb = result[0].split()
     size = path.stat().st_size / 1e6
-    verdict = "ok" if int(mb) < 200 and status == "0" else "OVER the 200 MB bound or FAILED"
-    return (
-        f"verify {records:,} records ({size:,.0f} MB file): exit {status}, {float(took):.1f} s "
-        f"({records / float(took):,.0f} records/s), peak RSS {mb} MB ({verdict})"
+    lines = []
+    for argv in (
+        ["audit", "verify", "--keys", KEY.decode(), str(path)],
+        ["audit", "summary", "--json", str(path)],
+        ["audit", "report", str(path), "-o", str(folder / "report.html")],
+    ):
+        code = (
+            "import io, sys, time\nfrom consentkit.cli import main\nt = time.perf_counter()\n"
+            f"status = main({argv!r}, out=io.StringIO())\n"
+            "took = time.perf_counter() - t\n"
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+            "print('RESULT', status, took, int(hwm) // 1024, file=sys.stderr)\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        result = [line for line in done.stderr.splitlines() if line.startswith("RESULT")]
+        if not result:
+            raise SystemExit(done.stderr)
+        _, status, took, mb = result[0].split()
+        verdict = "ok" if int(mb) < 200 and status == "0" else "OVER the 200 MB bound or FAILED"
+        lines.append(
+            f"{argv[1]:7} {records:,} records ({size:,.0f} MB file): exit {status}, {float(took):.1f} s "
+            f"({records / float(took):,.0f} records/s), peak RSS {mb} MB ({verdict})"
+        )
+    return lines
+
+
+def write_rates(args: argparse.Namespace, folder: Path, figures: dict[str, Any]) -> list[str]:
+    """Records/s for each store; the PostgreSQL cluster is started for the run and removed."""
+    from tests.audit_support import start_postgres
+
+    lines = []
+    server = start_postgres()
+    try:
+        stores = {
+            "file (JSON lines, fsync)": str(folder / "audit.jsonl"),
+            "SQLite (WAL, synchronous=FULL)": f"sqlite:///{folder / 'audit.db'}",
+            "PostgreSQL (one history)": server.database(),
+        }
+        for name, url in stores.items():
+            rate, count = measure(url, args.records, args.writers, args.threads)
+            figures[name] = rate
+            lines.append(f"  {name:34} {rate:8,.0f} records/s  ({count:,} verified)")
+        light, _ = measure(server.database(), args.records // 2, args.writers, 8)
+        figures["PostgreSQL, 8 concurrent appends per writer"] = light
+        lines.append(f"  {'PostgreSQL, 8 concurrent per writer':34} {light:8,.0f} records/s")
+        single, _ = measure(server.database(), args.records // 10, 1, 1)
+        figures["PostgreSQL, one writer, one request at a time"] = single
+        lines.append(f"  {'PostgreSQL, 1 writer, sequential':34} {single:8,.0f} records/s")
+    finally:
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)
+    headline = figures["PostgreSQL (one history)"]
+    verdict = "ok" if headline >= TARGET else f"BELOW the {TARGET:,}/s target"
+    lines.append(
+        f"Headline: {args.writers} writer processes on one PostgreSQL history: {headline:,.0f} recorded "
+        f"decisions/s ({verdict})"
     )
+    return lines
 
 
 def main() -> int:
@@ -137,9 +179,6 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
-    from tests.audit_support import start_postgres
-
     figures: dict[str, Any] = {"writers": args.writers, "threads": args.threads, "records": args.records}
     lines = [
         f"Audit stores: {args.writers} writer processes x {args.threads} concurrent appends, "
@@ -147,34 +186,10 @@ def main() -> int:
     ]
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        server = start_postgres()
-        try:
-            stores = {
-                "file (JSON lines, fsync)": str(folder / "audit.jsonl"),
-                "SQLite (WAL, synchronous=FULL)": f"sqlite:///{folder / 'audit.db'}",
-                "PostgreSQL (one history)": server.database(),
-            }
-            for name, url in stores.items():
-                rate, count = measure(url, args.records, args.writers, args.threads)
-                figures[name] = rate
-                lines.append(f"  {name:34} {rate:8,.0f} records/s  ({count:,} verified)")
-            light, _ = measure(server.database(), args.records // 2, args.writers, 8)
-            figures["PostgreSQL, 8 concurrent appends per writer"] = light
-            lines.append(f"  {'PostgreSQL, 8 concurrent per writer':34} {light:8,.0f} records/s")
-            single, _ = measure(server.database(), args.records // 10, 1, 1)
-            figures["PostgreSQL, one writer, one request at a time"] = single
-            lines.append(f"  {'PostgreSQL, 1 writer, sequential':34} {single:8,.0f} records/s")
-        finally:
-            server.stop()
-            shutil.rmtree(server.folder, ignore_errors=True)
-        headline = figures["PostgreSQL (one history)"]
-        verdict = "ok" if headline >= TARGET else f"BELOW the {TARGET:,}/s target"
-        lines.append(
-            f"Headline: {args.writers} writer processes on one PostgreSQL history: {headline:,.0f} recorded "
-            f"decisions/s ({verdict})"
-        )
+        if args.records:
+            lines += write_rates(args, folder, figures)
         if args.verify_records:
-            lines.append(verify_memory(args.verify_records, folder))
+            lines += read_memory(args.verify_records, folder)
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

@@ -77,9 +77,12 @@ def key_id(secret: bytes) -> str:
     return hmac.new(secret, b"consentkit.key-id.v1", hashlib.sha256).hexdigest()[:16]
 
 
+_ENCODER: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def canonical(record: Mapping[str, Any]) -> bytes:
     """The exact bytes a record's MAC covers: sorted keys, no spaces, ASCII only."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return _ENCODER.encode(record).encode("ascii")
 
 
 def personal_hash(record: Mapping[str, Any]) -> str:

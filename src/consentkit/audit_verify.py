@@ -129,7 +129,7 @@ def verify_sources(
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Check ``sources`` (files or store URLs, oldest first) as one history."""
-    from .audit import PERSONAL, canonical, key_id, mac_key, personal_hash, signed_part  # noqa: PLC0415
+    from .audit import PERSONAL, canonical, key_id, mac_key, personal_hash  # noqa: PLC0415
     from .audit_store import open_store, shown  # noqa: PLC0415
 
     report = VerifyReport(", ".join(shown(s) for s in sources))
@@ -177,11 +177,13 @@ def verify_sources(
                                 where,
                                 f"signed with key {kid}, which was not given (or the key_id was edited)",
                             )
-                        covered = canonical(signed_part(record))
-                        if not compare(new(key, covered, sha256).hexdigest(), mac):
+                        personal = {name: record.pop(name, None) for name in PERSONAL}
+                        del record["mac"]
+                        if not compare(new(key, canonical(record), sha256).hexdigest(), mac):
                             fail(where, "edited: the MAC does not match the record")
+                        record.update(personal)
                         if record.get("salt") is not None:
-                            if personal_hash(record) != record.get("personal_hash"):
+                            if personal_hash(personal) != record.get("personal_hash"):
                                 fail(
                                     where, "edited: the personal fields do not match the hash the MAC covers"
                                 )
