@@ -86,3 +86,29 @@ def test_the_policy_path_is_relative_to_the_policy_file(tmp_path: Path) -> None:
     assert (target, origin) == (f"sqlite:///{tmp_path}/records/audit.db", "audit.url")
     assert parse_policy(POLICY_YAML).audit_target()[1] in ("CONSENTKIT_AUDIT_URL", "default")
     assert os.environ.get("CONSENTKIT_AUDIT_URL")
+
+
+def test_purging_while_writers_append_loses_nothing(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from .test_audit_stores import _writer
+
+    path = tmp_path / "audit.jsonl"
+    asyncio.run(record_decisions(str(path), 1))
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    workers = [context.Process(target=_writer, args=(n, str(path), 80, barrier)) for n in range(2)]
+    for process in workers:
+        process.start()
+    barrier.wait()
+    purges = 0
+    while any(p.is_alive() for p in workers) or purges < 3:
+        assert run_cli("audit", "purge", path, "--before", "2999-01-01")[0] == 0
+        purges += 1
+    for process in workers:
+        process.join(60)
+    assert [p.exitcode for p in workers] == [0, 0]
+    records = [json.loads(line) for line in lines(path)]
+    assert [r["seq"] for r in records] == list(range(1, 162))
+    status, out = run_cli("audit", "verify", "--keys", KEY, path)
+    assert status == 0 and "OK, 161 records" in out

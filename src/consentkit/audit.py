@@ -402,6 +402,3 @@ class AuditLog:
         point = sign_checkpoint(seq, head, _now_text(datetime.now(UTC)), self._secret, rejected=self.rejected)
         log.info(json.dumps(point, sort_keys=True, separators=(",", ":")))
         return point
-
-
-Signer = Callable[[dict[str, Any], int, str], tuple[bytes, str]]

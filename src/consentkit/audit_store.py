@@ -130,10 +130,23 @@ class FileStore:
         return self.path.with_name(self.path.name + suffix)
 
     def append(self, take: Take, sign: Signer, notices: Notices) -> tuple[list[bytes], int, str]:
+        while True:
+            result = self._append_once(take, sign, notices)
+            if result is not None:
+                return result
+
+    def _append_once(self, take: Take, sign: Signer, notices: Notices) -> tuple[list[bytes], int, str] | None:
+        """One attempt; None when the file was replaced (rotated, purged) while waiting for the lock."""
         fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
         try:
             with exclusive(fd, self.path):
                 stat = os.fstat(fd)
+                try:
+                    current = os.stat(self.path, follow_symlinks=False)
+                except FileNotFoundError:
+                    return None
+                if (current.st_dev, current.st_ino) != (stat.st_dev, stat.st_ino):
+                    return None  # appending now would write to a file no longer at the path
                 seq, prev, size = self._last(fd, stat.st_dev, stat.st_ino, stat.st_size)
                 records = take()
                 if size == 0 and seq == 0:
