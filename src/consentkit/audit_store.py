@@ -24,7 +24,7 @@ from typing import Any, Final, Protocol
 from urllib.parse import unquote, urlsplit
 
 from .audit import GENESIS, PERSONAL, AuditError
-from .locking import exclusive, open_nofollow
+from .locking import exclusive, open_nofollow, pread
 
 __all__ = ["FileStore", "SqlStore", "Store", "is_url", "open_store", "shown"]
 
@@ -237,7 +237,7 @@ class FileStore:
         end = size
         while end > 0:
             start = max(0, end - _TAIL_BLOCK)
-            tail = os.pread(fd, end - start, start) + tail
+            tail = pread(fd, end - start, start) + tail
             end = start
             last_nl = tail.rfind(b"\n")
             if last_nl >= 0 and (start == 0 or tail.rfind(b"\n", 0, last_nl) >= 0):
@@ -266,7 +266,7 @@ class FileStore:
         count = 0
         offset = 0
         while offset < size:
-            block = os.pread(fd, min(1 << 20, size - offset), offset)
+            block = pread(fd, min(1 << 20, size - offset), offset)
             count += block.count(b"\n")
             offset += len(block)
         return count

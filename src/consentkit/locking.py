@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["NOFOLLOW", "exclusive", "lock_backend", "open_nofollow"]
+__all__ = ["NOFOLLOW", "exclusive", "lock_backend", "open_nofollow", "pread"]
 
 #: ``O_NOFOLLOW`` where the platform has it (0 on Windows, where :func:`open_nofollow` checks instead).
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -58,7 +58,7 @@ def exclusive(fd: int, path: Path) -> Iterator[None]:
         return
     msvcrt = _module("msvcrt")
     if msvcrt is not None:  # pragma: no cover - Windows only
-        with _msvcrt_lock(msvcrt, fd):
+        with _msvcrt_lock(msvcrt, path.with_name(path.name + ".lock")):
             yield
         return
     with _lock_file(path.with_name(path.name + ".lock")):
@@ -66,10 +66,9 @@ def exclusive(fd: int, path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _msvcrt_lock(msvcrt: ModuleType, fd: int) -> Iterator[None]:  # pragma: no cover - Windows only
-    # Lock one byte far past any real end of file: appends never touch it, every writer agrees on it.
-    position = os.lseek(fd, 0, os.SEEK_CUR)
-    os.lseek(fd, 1 << 62, os.SEEK_SET)
+def _msvcrt_lock(msvcrt: ModuleType, lock: Path) -> Iterator[None]:  # pragma: no cover - Windows only
+    # Windows locks are mandatory: lock a byte of a side file nobody reads, not the audit file.
+    fd = open_nofollow(lock, os.O_RDWR | os.O_CREAT)
     try:
         while True:
             try:
@@ -80,10 +79,18 @@ def _msvcrt_lock(msvcrt: ModuleType, fd: int) -> Iterator[None]:  # pragma: no c
         try:
             yield
         finally:
-            os.lseek(fd, 1 << 62, os.SEEK_SET)
+            os.lseek(fd, 0, os.SEEK_SET)
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
     finally:
-        os.lseek(fd, position, os.SEEK_SET)
+        os.close(fd)
+
+
+def pread(fd: int, size: int, offset: int) -> bytes:
+    """``os.pread`` where it exists; seek and read elsewhere (Windows)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # pragma: no cover - Windows only
+    return os.read(fd, size)  # pragma: no cover
 
 
 def _alive(owner: str) -> bool:
