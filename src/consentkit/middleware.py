@@ -50,9 +50,9 @@ class ConsentMiddleware:
     """Cookie consent for any ASGI app, enforced on the server.
 
     ``policy`` is a YAML file path or a :class:`~consentkit.Policy`. ``secret_keys`` (oldest
-    first; the last one signs) default to ``CONSENTKIT_SECRET_KEYS``. ``audit_path``
-    overrides the policy's ``audit.path``; pass ``audit`` to supply your own
-    :class:`~consentkit.audit.AuditLog`. ``trusted_origins`` lists other origins
+    first; the last one signs) default to ``CONSENTKIT_SECRET_KEYS``. ``audit_path`` (a
+    file or a store URL) overrides the policy's ``audit.url``/``audit.path``; pass ``audit``
+    to supply your own :class:`~consentkit.audit.AuditLog`. ``trusted_origins`` lists other origins
     (``https://www.example.org``) allowed to post decisions.
     """
 
