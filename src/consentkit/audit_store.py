@@ -187,6 +187,7 @@ class FileStore:
         try:
             fd = open_nofollow(side, os.O_RDONLY)
         except FileNotFoundError:
+            _errors.warning("consentkit: starting a new audit chain in %s (no earlier head found)", self.path)
             return 0, GENESIS
         try:
             text = os.read(fd, 200).decode("ascii", "replace").split()

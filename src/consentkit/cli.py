@@ -59,6 +59,11 @@ def policy_warnings(policy: Policy) -> list[str]:
         warnings.append(
             "blocking.mode is inert: blocked tags still reach the browser (disabled) before consent"
         )
+    if policy.audit.retention_days is None and policy.audit.url != "log":
+        warnings.append(
+            "audit.retention_days is not set: the personal data in audit records is kept until you run "
+            "`consentkit audit purge`"
+        )
     target, origin = policy.audit_target()
     if origin == "default":
         warnings.append(f"no audit store is configured (audit.url): decisions are recorded to {target}")
