@@ -3,6 +3,7 @@ servers record decisions at the same time; afterwards the history verifies and t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from .audit_support import PostgresServer, free_port, postgres, raw_lines  # noqa: F401 - fixture
 from .conftest import KEY
@@ -96,3 +98,28 @@ def test_uvicorn_workers_and_separate_servers_write_one_history(postgres: Postgr
     status, out = run_cli("audit", "verify", "--keys", KEY, url)
     assert status == 0, out
     assert f"OK, {total} records" in out
+
+
+def test_an_application_role_without_create_records_after_audit_init(postgres: PostgresServer) -> None:  # noqa: F811
+    import psycopg
+
+    admin_url = postgres.database()
+    assert run_cli("audit", "init", admin_url)[0] == 0
+    database = admin_url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE ck_app LOGIN")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute(
+            "GRANT SELECT, INSERT, UPDATE ON consentkit_meta, consentkit_head, consentkit_records, consentkit_notices TO ck_app"
+        )
+    app_url = f"postgresql://ck_app@127.0.0.1:{postgres.port}/{database}"
+    from .test_audit_stores import record_decisions
+
+    asyncio.run(record_decisions(app_url, 5))
+    status, out = run_cli("audit", "verify", "--keys", KEY, app_url)
+    assert status == 0 and "OK, 5 records" in out
+    with (
+        psycopg.connect(app_url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("CREATE TABLE nope (x int)")

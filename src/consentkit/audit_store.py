@@ -447,8 +447,36 @@ class SqlStore:
             raise
         cur.execute("COMMIT")
 
+    def _existing_version(self) -> int | None:
+        """The schema version already in the database, or None when there is no schema yet
+        (so a role without CREATE can use a database an administrator initialised)."""
+        with self._connection() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(
+                    self._sql("SELECT value FROM consentkit_meta WHERE name = %s"), ("schema_version",)
+                )
+            except Exception as exc:  # no such table (psycopg UndefinedTable, sqlite3 OperationalError)
+                if type(exc).__name__ in ("UndefinedTable", "OperationalError"):
+                    return None
+                raise
+            row = cur.fetchone()
+        return None if row is None else int(row[0])
+
     def init(self) -> int:
         """Create the schema if missing; the schema version found. Refuses a newer one."""
+        version = self._existing_version()
+        if version is None:
+            version = self._create()
+        if version > SQL_SCHEMA_VERSION:
+            raise AuditError(
+                f"the audit database has schema version {version}, newer than this consentkit "
+                f"understands ({SQL_SCHEMA_VERSION}): upgrade consentkit"
+            )
+        self._ready = True
+        return version
+
+    def _create(self) -> int:
         with self._connection() as conn, self._transaction(conn) as cur:
             if self.postgres:
                 cur.execute("SELECT pg_advisory_xact_lock(727560)")  # one creator at a time
@@ -468,14 +496,7 @@ class SqlStore:
             )
             cur.execute(self._sql("SELECT value FROM consentkit_meta WHERE name = %s"), ("schema_version",))
             row = cur.fetchone()
-        version = int(row[0])
-        if version > SQL_SCHEMA_VERSION:
-            raise AuditError(
-                f"the audit database has schema version {version}, newer than this consentkit "
-                f"understands ({SQL_SCHEMA_VERSION}): upgrade consentkit"
-            )
-        self._ready = True
-        return version
+        return int(row[0])
 
     def _ensure(self) -> None:
         if not self._ready:
