@@ -216,6 +216,8 @@ class ConsentEndpoint:
         if layout is None:
             return None
         content = mw.renderer.settings_content(lang, consent, next_url=next_url, root_path=root, saved=saved)
+        state = scope.setdefault("state", {})
+        state["consent"], state["consentkit"] = consent, mw  # the layout's templates read them
         page = SettingsPage(content, mw.policy.messages(lang).settings_title, lang, scope)
         try:
             html = await anyio.to_thread.run_sync(layout, page)
@@ -223,6 +225,9 @@ class ConsentEndpoint:
             logger.exception("consentkit: the settings_layout hook failed; serving the plain settings page")
             return None
         data = html.encode("utf-8") if isinstance(html, str) else bytes(html)
+        if b'id="consentkit-settings"' not in data:
+            logger.error("consentkit: the settings_layout hook left out page.content; serving the plain page")
+            return None
         plan = mw.plan_for(consent.denied) if consent.denied else None
         rewriter = Rewriter(plan)  # blocking only: nothing is added to the settings page
         return rewriter.feed(data) + rewriter.close()
