@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import __version__
 from .audit import VerifyReport, verify_file
 from .banner import Renderer
 from .consent import SecretKeyError, resolve_secret_keys
@@ -362,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="consentkit", description="Server-side cookie consent: policies, demo and audit trail."
     )
+    parser.add_argument("--version", action="version", version=f"consentkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser(
