@@ -298,3 +298,30 @@ def test_saved_note_at_the_top_of_the_viewport_and_settings_in_the_page_language
     page.wait_for_load_state("load")
     expect(page.get_by_role("status").first).to_be_visible()
     assert violations(page) == []
+
+
+# --- 8. the demo sends a strict CSP, and consentkit works under it -----------------------------------
+
+
+@pytest.mark.parametrize("choice", ["Accept", "Decline"])
+def test_the_demo_under_its_own_strict_csp(open_browsing: Any, choice: str) -> None:
+    browsing: Browsing = open_browsing()
+    browsing.context.add_init_script(VIOLATIONS)
+    page = browsing.page
+    browsing.goto("/")
+    browsing.settle()
+    assert "default-src 'self'" in browsing_csp(browsing)
+    assert_banner_styled(page)
+    assert violations(page) == []
+    browsing.decide(choice)
+    browsing.settle()
+    assert violations(page) == []
+    ran = page.evaluate("window.__ckGtagRan === true")
+    assert ran is (choice == "Accept")  # the allowed tag ran, under the CSP, with its nonce
+    browsing.assert_no_page_errors()
+
+
+def browsing_csp(browsing: Browsing) -> str:
+    import httpx
+
+    return httpx.get(browsing.server.url("/"), timeout=5).headers["content-security-policy"]
