@@ -75,3 +75,26 @@ def test_the_consentkit_logger_has_a_null_handler() -> None:
 def test_the_changelog_names_this_version() -> None:
     text = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## {consentkit.__version__}" in text or "## Unreleased" in text
+
+
+def test_readme_links_work_outside_the_repository() -> None:
+    """PyPI and other renderers show the README without the repository: no relative file links."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert targets
+    relative = [t for t in targets if not t.startswith(("https://", "http://", "#", "mailto:"))]
+    assert relative == []
+
+
+def test_readme_quick_start_is_two_commands() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Quickstart") :]
+    block = section[
+        section.index("```console") + len("```console") : section.index(
+            "```", section.index("```console") + 3
+        )
+    ]
+    commands = [line for line in block.strip().splitlines() if line.strip()]
+    assert [c.split("#")[0].strip() for c in commands] == ["make demo", "make test"]
