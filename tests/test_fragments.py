@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.routing import Route
 
 from consentkit import Policy, parse_policy
@@ -139,6 +141,8 @@ async def test_without_request_headers_a_full_document_gets_additions(
         "<li>item 4</li>",
         "<tr><td>1</td></tr>",
         "<div><p>htmlish text: <b>body</b> and headings</p></div>",
+        "<header><h1>A header, not a head</h1></header><bodyguard>x</bodyguard>",
+        "<p>&lt;html&gt; and &lt;body&gt; written as text</p>",
         "",
     ],
 )
@@ -239,3 +243,30 @@ async def test_fastapi_docs_excluded_as_the_policy_guide_shows(tmp_path: Path) -
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     for page in (docs.text, redoc.text):  # their own stylesheets, none of consentkit's markup
         assert "consentkit" not in page and "/_consent" not in page and "ck-" not in page
+
+
+FRAGMENT_TAGS = [
+    "<li>",
+    "</li>",
+    "<p>",
+    "</p>",
+    "<div class=x>",
+    "</div>",
+    "<header>",
+    "</header>",
+    "<b>",
+    "text ",
+    "<tr>",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.sampled_from(FRAGMENT_TAGS), max_size=12), fetch=st.booleans())
+async def test_property_fragments_come_back_unchanged(
+    policy: Policy, tmp_path: Path, parts: list[str], fetch: bool
+) -> None:
+    """Markup without a doctype/html/head/body tag and without trackers is returned byte for byte."""
+    html = "".join(parts)
+    async with client_for(app_for(policy, tmp_path, html)) as client:
+        response = await client.get("/items", headers=FETCH if fetch else {})
+    assert response.text == html
