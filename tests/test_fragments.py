@@ -270,3 +270,15 @@ async def test_property_fragments_come_back_unchanged(
     async with client_for(app_for(policy, tmp_path, html)) as client:
         response = await client.get("/items", headers=FETCH if fetch else {})
     assert response.text == html
+
+
+async def test_no_consent_mode_default_in_a_fragment_even_without_headers(
+    policy: Policy, tmp_path: Path
+) -> None:
+    """An allowed Google tag in a fragment stays, without consentkit's Consent Mode script in front."""
+    async with client_for(app_for(policy, tmp_path, FRAGMENT)) as client:
+        await decide(client, "accept_all")
+        bare = (await client.get("/items")).text
+        page = (await client.get("/items", headers=NAVIGATION)).text
+    assert bare == FRAGMENT
+    assert "consent-mode.js" in page  # the same markup navigated to is a document: it gets the default

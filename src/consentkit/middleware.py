@@ -550,7 +550,7 @@ class _PageInjector:
         return self._style() + b"".join(parts)
 
     def consent_mode(self) -> bytes:
-        if self.adds is False:
+        if not self.adds:
             return b""
         return self.mw.renderer.consent_mode(self.consent, self.root_path, self.csp_nonce)
 
