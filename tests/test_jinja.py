@@ -146,7 +146,10 @@ async def test_an_unknown_category_raises_instead_of_answering_false(policy: Pol
 
 
 def test_importing_consentkit_does_not_import_jinja2() -> None:
-    code = "import sys, consentkit, consentkit.middleware; sys.exit('jinja2' in sys.modules)"
+    code = (
+        "import sys, consentkit, consentkit.middleware, consentkit.django, consentkit.templatetags.consentkit;"
+        "sys.exit('jinja2' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
     assert result.returncode == 0, (
         "jinja2 must stay an optional dependency (import it only in consentkit.jinja)"

@@ -35,8 +35,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from .consent import Consent, ConsentCodec, SecretKeyError, resolve_secret_keys
-from .jinja import NoConsent
 from .layout import SettingsLayout, SettingsPage
+from .noconsent import NoConsent
 from .policy import Policy, load_policy
 
 __all__ = [

@@ -20,7 +20,6 @@ jinja2 is an optional dependency: this is the only module of consentkit that imp
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,10 +31,9 @@ from starlette.requests import Request
 
 from .consent import Consent
 from .layout import SettingsLayout, SettingsPage
+from .noconsent import NoConsent
 
 __all__ = ["NoConsent", "consent_from_context", "install", "settings_layout"]
-
-logger = logging.getLogger("consentkit")
 
 
 def _scope_of(request: Any) -> Mapping[str, Any] | None:
@@ -58,30 +56,6 @@ def consent_from_context(context: Context | Mapping[str, Any]) -> Consent | None
     """The consent of the request a template is rendered for, or ``None`` if there is none."""
     consent = _state(context).get("consent")
     return consent if isinstance(consent, Consent) else None
-
-
-class NoConsent:
-    """What ``consent`` is in a template without a consent to read: nothing allowed, nothing decided."""
-
-    warned = False
-    decided = False
-    has_choice = False
-    subject_id = None
-    choices: Mapping[str, bool] = {}
-
-    def allows(self, category: str) -> bool:
-        if not NoConsent.warned:
-            NoConsent.warned = True
-            logger.warning(
-                "consentkit: a template asked consent.allows(%r) but the request has no consent "
-                "(no ConsentMiddleware in front of the app, or no `request` in the template context); "
-                "nothing is allowed",
-                category,
-            )
-        return False
-
-    def __repr__(self) -> str:
-        return "<consentkit: no consent on this request>"
 
 
 _NO_CONSENT = NoConsent()
