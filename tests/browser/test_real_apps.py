@@ -85,10 +85,19 @@ def page_html(lang: str, nonce: str | None, title: str = "Articles", tracker: bo
     )
 
 
-def make_site(csp: Callable[[str], str] | None, tmp_path: Path) -> Any:
+INERT_PAGE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Inert</title>'
+    '<script nonce="{nonce}">window.dataLayer = window.dataLayer || []; window.__inlineRan = true;</script>'
+    "</head><body><main><h1>Inert mode</h1></main></body></html>"
+)
+
+
+def make_site(csp: Callable[[str], str] | None, tmp_path: Path, *, inert: bool = False) -> Any:
     async def page(request: Request) -> Response:
         nonce = secrets.token_urlsafe(12) if csp and "nonce" in csp("x") else None
         headers = {"content-security-policy": csp(nonce or "")} if csp else {}
+        if inert:
+            return HTMLResponse(INERT_PAGE.format(nonce=nonce or ""), headers=headers)
         lang = "fr" if request.url.path.startswith("/fr") else "en"
         title = "Next page" if request.url.path == "/next" else "Articles"
         # under a CSP, no third-party tag: the site's own CSP would refuse it once allowed
@@ -110,7 +119,11 @@ def make_site(csp: Callable[[str], str] | None, tmp_path: Path) -> Any:
             Route("/static/app.js", app_js),
         ]
     )
-    return ConsentMiddleware(app, POLICY, secret_keys=[KEY], audit_path=tmp_path / "audit.jsonl")
+    policy: Any = POLICY
+    if inert:
+        policy = tmp_path / "inert.yaml"
+        policy.write_text(POLICY.read_text(encoding="utf-8").replace("mode: remove", "mode: inert"))
+    return ConsentMiddleware(app, policy, secret_keys=[KEY], audit_path=tmp_path / "audit.jsonl")
 
 
 @pytest.fixture
@@ -141,8 +154,8 @@ def serve(tmp_path: Path) -> Iterator[Callable[[Any], DemoServer]]:
 def open_site(browser: Browser, serve: Callable[[Any], DemoServer], tmp_path: Path) -> Iterator[Any]:
     contexts = []
 
-    def open_(csp: Callable[[str], str] | None = None, **options: Any) -> Browsing:
-        server = serve(make_site(csp, tmp_path))
+    def open_(csp: Callable[[str], str] | None = None, inert: bool = False, **options: Any) -> Browsing:
+        server = serve(make_site(csp, tmp_path, inert=inert))
         options.setdefault("viewport", VIEWPORT)
         options.setdefault("locale", "en-US")
         context = browser.new_context(**options)
@@ -259,6 +272,21 @@ def test_strict_csp_banner_styled_and_working_without_violations(
     settings = page.locator("#consentkit-settings")
     expect(settings).to_be_visible()
     assert settings.evaluate("el => getComputedStyle(el).maxWidth") != "none"  # the stylesheet applies
+    assert violations(page) == []
+    browsing.assert_no_page_errors()
+
+
+def test_inert_mode_brings_an_inline_tag_to_life_under_a_nonce_policy(open_site: Any) -> None:
+    """activate.js re-creates the allowed inline tag without a reload: it must carry the page's nonce."""
+    browsing: Browsing = open_site(nonce_policy, inert=True)
+    page = browsing.page
+    browsing.goto("/")
+    browsing.settle()
+    assert page.evaluate("window.__inlineRan === true") is False  # held back before consent
+    assert_banner_styled(page)
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/_consent")):
+        page.locator("#consentkit-banner").get_by_role("button", name="Accept", exact=True).click()
+    page.wait_for_function("() => window.__inlineRan === true")
     assert violations(page) == []
     browsing.assert_no_page_errors()
 
