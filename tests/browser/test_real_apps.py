@@ -287,6 +287,10 @@ def test_inert_mode_brings_an_inline_tag_to_life_under_a_nonce_policy(open_site:
     with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/_consent")):
         page.locator("#consentkit-banner").get_by_role("button", name="Accept", exact=True).click()
     page.wait_for_function("() => window.__inlineRan === true")
+    note = page.get_by_role("status")
+    expect(note).to_have_text("Your choices have been saved.")
+    box = note.bounding_box()
+    assert box is not None and 0 <= box["y"] <= 40, box  # without a reload too: top of the viewport
     assert violations(page) == []
     browsing.assert_no_page_errors()
 

@@ -114,10 +114,10 @@
   function announce(text) {
     if (!text) return;
     var note = document.createElement("p");
-    note.className = "ck-status";
+    note.className = "ck-status ck-saved"; /* pinned to the top of the viewport by the stylesheet */
     note.setAttribute("role", "status");
     note.textContent = text;
-    document.body.appendChild(note);
+    document.body.insertBefore(note, document.body.firstChild);
   }
 
   /* The server could not be reached or refused: post the form the plain way instead. */
