@@ -573,11 +573,9 @@ class _PageInjector:
         return self.mw.renderer.placeholder_close()
 
 
-def _has(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).strip().lower()
-    return None
+_FRAGMENT_HEADERS: Final = frozenset(
+    {b"hx-request", b"hx-boosted", b"turbo-frame", b"x-up-target", b"sec-fetch-dest"}
+)
 
 
 def additions(scope: Scope, mw: ConsentMiddleware) -> bool | None:
@@ -588,21 +586,24 @@ def additions(scope: Scope, mw: ConsentMiddleware) -> bool | None:
     the policy's ``banner.exclude_paths``. A navigation (``Sec-Fetch-Dest: document``) and a
     boosted htmx navigation, which replaces the whole body, always do.
     """
-    path: str = scope.get("path", "/")
-    root = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :] or "/"
-    if mw._excluded is not None and mw._excluded.match(path):
-        return False
-    if _has(scope, b"hx-boosted") == b"true":
+    if mw._excluded is not None:
+        path: str = scope.get("path", "/")
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        if mw._excluded.match(path):
+            return False
+    seen: dict[bytes, bytes] = {}
+    for key, value in scope["headers"]:
+        if key in _FRAGMENT_HEADERS:
+            seen.setdefault(key, bytes(value).strip().lower())
+    if not seen:
+        return None
+    if seen.get(b"hx-boosted") == b"true":
         return True
-    if (
-        _has(scope, b"hx-request") == b"true"
-        or _has(scope, b"turbo-frame") is not None
-        or _has(scope, b"x-up-target") is not None
-    ):
+    if seen.get(b"hx-request") == b"true" or b"turbo-frame" in seen or b"x-up-target" in seen:
         return False
-    dest = _has(scope, b"sec-fetch-dest")
+    dest = seen.get(b"sec-fetch-dest")
     if dest == b"empty":
         return False
     if dest == b"document":
