@@ -169,7 +169,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     try:
         import uvicorn  # noqa: PLC0415 - an optional dependency (the "demo" extra)
     except ImportError:
-        print("consentkit: the demo needs uvicorn: pip install 'consentkit[demo]'", file=sys.stderr)
+        print("consentkit: the demo needs uvicorn: pip install uvicorn", file=sys.stderr)
         return 1
     try:
         app, policy_path, audit_path = demo_app(args.policy, args.audit)
