@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect
@@ -24,6 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from consentkit import ConsentMiddleware
+from consentkit.jinja import settings_layout
 
 from .conftest import VIEWPORT, Browsing, DemoServer, Traffic, install_network_guard
 
@@ -92,7 +94,17 @@ INERT_PAGE = (
 )
 
 
-def make_site(csp: Callable[[str], str] | None, tmp_path: Path, *, inert: bool = False) -> Any:
+LAYOUT = (
+    '<!DOCTYPE html><html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }} | Example</title>'
+    '</head><body><header id="site-header"><p>Example site header</p></header>'
+    "<main>{{ consentkit_settings }}</main>"
+    '<footer id="site-footer"><p>footer</p></footer></body></html>'
+)
+
+
+def make_site(
+    csp: Callable[[str], str] | None, tmp_path: Path, *, inert: bool = False, layout: bool = False
+) -> Any:
     async def page(request: Request) -> Response:
         nonce = secrets.token_urlsafe(12) if csp and "nonce" in csp("x") else None
         headers = {"content-security-policy": csp(nonce or "")} if csp else {}
@@ -123,7 +135,11 @@ def make_site(csp: Callable[[str], str] | None, tmp_path: Path, *, inert: bool =
     if inert:
         policy = tmp_path / "inert.yaml"
         policy.write_text(POLICY.read_text(encoding="utf-8").replace("mode: remove", "mode: inert"))
-    return ConsentMiddleware(app, policy, secret_keys=[KEY], audit_path=tmp_path / "audit.jsonl")
+    options: dict[str, Any] = {}
+    if layout:
+        env = jinja2.Environment(loader=jinja2.DictLoader({"settings.html": LAYOUT}), autoescape=True)
+        options["settings_layout"] = settings_layout(env, "settings.html")
+    return ConsentMiddleware(app, policy, secret_keys=[KEY], audit_path=tmp_path / "audit.jsonl", **options)
 
 
 @pytest.fixture
@@ -154,8 +170,10 @@ def serve(tmp_path: Path) -> Iterator[Callable[[Any], DemoServer]]:
 def open_site(browser: Browser, serve: Callable[[Any], DemoServer], tmp_path: Path) -> Iterator[Any]:
     contexts = []
 
-    def open_(csp: Callable[[str], str] | None = None, inert: bool = False, **options: Any) -> Browsing:
-        server = serve(make_site(csp, tmp_path, inert=inert))
+    def open_(
+        csp: Callable[[str], str] | None = None, inert: bool = False, layout: bool = False, **options: Any
+    ) -> Browsing:
+        server = serve(make_site(csp, tmp_path, inert=inert, layout=layout))
         options.setdefault("viewport", VIEWPORT)
         options.setdefault("locale", "en-US")
         context = browser.new_context(**options)
@@ -330,6 +348,30 @@ def test_saved_note_at_the_top_of_the_viewport_and_settings_in_the_page_language
     page.wait_for_load_state("load")
     expect(page.get_by_role("status").first).to_be_visible()
     assert violations(page) == []
+
+
+def test_the_settings_page_in_the_sites_layout(open_site: Any) -> None:
+    browsing: Browsing = open_site(layout=True)
+    page = browsing.page
+    browsing.goto("/fr")
+    browsing.settle()
+    browsing.decide("Refuser")
+    page.locator("p.ck-manage a").click()
+    page.wait_for_load_state("load")
+    expect(page.locator("#site-header")).to_be_visible()
+    expect(page.locator("#site-footer")).to_be_attached()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page).to_have_title(_re(r"Paramètres des cookies \| Example"))
+    settings = page.locator("#consentkit-settings")
+    assert settings.evaluate("el => getComputedStyle(el).maxWidth") != "none"  # consentkit's stylesheet
+    settings.get_by_role("button", name="Tout accepter", exact=False).or_(
+        settings.get_by_role("button", name="Accepter", exact=True)
+    ).first.click()
+    page.wait_for_load_state("load")
+    expect(page.locator("#site-header")).to_be_visible()
+    expect(page.get_by_role("status").first).to_be_visible()
+    assert violations(page) == []
+    browsing.assert_no_page_errors()
 
 
 # --- 8. the demo sends a strict CSP, and consentkit works under it -----------------------------------
