@@ -282,3 +282,18 @@ async def test_no_consent_mode_default_in_a_fragment_even_without_headers(
         page = (await client.get("/items", headers=NAVIGATION)).text
     assert bare == FRAGMENT
     assert "consent-mode.js" in page  # the same markup navigated to is a document: it gets the default
+
+
+TURBO_DRIVE = {"x-turbo-request-id": "5f0b4c1e", "accept": "text/vnd.turbo-stream.html, text/html"}
+
+
+@pytest.mark.parametrize(("html", "banner"), [(FULL, 1), (FRAGMENT, 0)], ids=["full-page", "fragment"])
+async def test_a_turbo_drive_visit_gets_the_banner_on_a_full_page(
+    policy: Policy, tmp_path: Path, html: str, banner: int
+) -> None:
+    """Turbo Drive fetches the next page and swaps its body in, like hx-boost: the banner comes along."""
+    async with client_for(app_for(policy, tmp_path, html)) as client:
+        text = (await client.get("/items", headers={**FETCH, **TURBO_DRIVE})).text
+        framed = (await client.get("/items", headers={**FETCH, **TURBO_DRIVE, **TURBO_FRAME})).text
+    assert text.count('id="consentkit-banner"') == banner
+    assert "consentkit-banner" not in framed and "googletagmanager" not in text

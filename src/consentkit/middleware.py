@@ -574,7 +574,7 @@ class _PageInjector:
 
 
 _FRAGMENT_HEADERS: Final = frozenset(
-    {b"hx-request", b"hx-boosted", b"turbo-frame", b"x-up-target", b"sec-fetch-dest"}
+    {b"hx-request", b"hx-boosted", b"turbo-frame", b"x-up-target", b"sec-fetch-dest", b"x-turbo-request-id"}
 )
 
 
@@ -584,7 +584,8 @@ def additions(scope: Scope, mw: ConsentMiddleware) -> bool | None:
     Fragments never do: htmx requests (``HX-Request: true``) other than boosted navigations,
     Turbo frames, Unpoly fragment updates and ``fetch()``/XHR (``Sec-Fetch-Dest: empty``); nor do
     the policy's ``banner.exclude_paths``. A navigation (``Sec-Fetch-Dest: document``) and a
-    boosted htmx navigation, which replaces the whole body, always do.
+    boosted htmx navigation, which replaces the whole body, always do; a Turbo Drive visit does
+    when the response is a full document.
     """
     if mw._excluded is not None:
         path: str = scope.get("path", "/")
@@ -603,6 +604,10 @@ def additions(scope: Scope, mw: ConsentMiddleware) -> bool | None:
         return True
     if seen.get(b"hx-request") == b"true" or b"turbo-frame" in seen or b"x-up-target" in seen:
         return False
+    if b"x-turbo-request-id" in seen:
+        # a Turbo Drive visit: like a boosted htmx navigation, it replaces the body with the
+        # response's, so a full page gets the banner (a fragment still does not)
+        return None
     dest = seen.get(b"sec-fetch-dest")
     if dest == b"empty":
         return False
