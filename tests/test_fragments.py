@@ -297,3 +297,11 @@ async def test_a_turbo_drive_visit_gets_the_banner_on_a_full_page(
         framed = (await client.get("/items", headers={**FETCH, **TURBO_DRIVE, **TURBO_FRAME})).text
     assert text.count('id="consentkit-banner"') == banner
     assert "consentkit-banner" not in framed and "googletagmanager" not in text
+
+
+async def test_an_htmx_history_restore_of_a_full_page_gets_the_banner(policy: Policy, tmp_path: Path) -> None:
+    restore = {**HTMX, "hx-history-restore-request": "true"}
+    async with client_for(app_for(policy, tmp_path, FULL)) as client:
+        assert (await client.get("/items", headers=restore)).text.count('id="consentkit-banner"') == 1
+    async with client_for(app_for(policy, tmp_path, FRAGMENT)) as client:
+        assert "consentkit-banner" not in (await client.get("/items", headers=restore)).text

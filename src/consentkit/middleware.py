@@ -574,7 +574,10 @@ class _PageInjector:
 
 
 _FRAGMENT_HEADERS: Final = frozenset(
-    {b"hx-request", b"hx-boosted", b"turbo-frame", b"x-up-target", b"sec-fetch-dest", b"x-turbo-request-id"}
+    {
+        *(b"hx-request", b"hx-boosted", b"hx-history-restore-request", b"turbo-frame", b"x-up-target"),
+        *(b"sec-fetch-dest", b"x-turbo-request-id"),
+    }
 )
 
 
@@ -602,6 +605,8 @@ def additions(scope: Scope, mw: ConsentMiddleware) -> bool | None:
         return None
     if seen.get(b"hx-boosted") == b"true":
         return True
+    if seen.get(b"hx-history-restore-request") == b"true":
+        return None  # htmx reloads a page missing from its history cache and swaps its body in
     if seen.get(b"hx-request") == b"true" or b"turbo-frame" in seen or b"x-up-target" in seen:
         return False
     if b"x-turbo-request-id" in seen:
