@@ -943,6 +943,11 @@ async def figure_d(apps: dict[str, ASGIApp], log: Callable[[str], None]) -> dict
     added, removed = injected(bare, page)
     styles = b"".join(re.findall(rb"<style\b.*?</style>", added, re.S))
     markup = re.sub(rb"<style\b.*?</style>", b"", added, flags=re.S)
+    # consentkit's CSS is a linked, cached stylesheet: count it like the scripts it loads
+    linked_css = b""
+    for href in re.findall(rb'<link rel="stylesheet" href="([^"]+)"', added):
+        linked_css += (await fetch(apps["consentkit"], make_scope(href.decode("ascii")))).body
+    styles += linked_css
     scripts: dict[str, int] = {}
     script_bytes = b""
     for src in re.findall(rb'<script\b[^>]*\bsrc="([^"]+)"', added):
@@ -966,8 +971,8 @@ async def figure_d(apps: dict[str, ASGIApp], log: Callable[[str], None]) -> dict
         "js_bytes": len(script_bytes),
         "js_gzip": js_gzip,
         "scripts": scripts,
-        "total_bytes": len(added) + len(script_bytes),
-        "total_gzip": gz(added) + js_gzip,
+        "total_bytes": len(added) + len(linked_css) + len(script_bytes),
+        "total_gzip": gz(added) + (gz(linked_css) if linked_css else 0) + js_gzip,
         "removed_bytes": len(removed),
         "page_gzip_delta": gz(page) - gz(bare),
         "works_without_js": works_without_js,

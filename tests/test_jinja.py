@@ -1,4 +1,4 @@
-"""consentkit.jinja: the ``consent`` template global, behind the middleware with Starlette's Jinja2Templates."""
+"""consentkit.jinja: ``consent`` in templates (the same API as Python), behind the middleware with Starlette's Jinja2Templates."""
 
 from __future__ import annotations
 
@@ -32,10 +32,9 @@ PAGE = """\
 <p id="analytics">analytics={{ consent.allows("analytics") }}</p>
 <p id="marketing">marketing={{ consent.allows("marketing") }}</p>
 <p id="necessary">necessary={{ consent.allows("necessary") }}</p>
-<p id="decided">decided={{ consent.decided() }}</p>
-<p id="choices">{% for name, on in consent.choices().items() %}{{ name }}:{{ on }};{% endfor %}</p>
-{% set current = consent.current() %}
-<p id="current">{% if current is none %}no consent{% else %}subject={{ current.subject_id }}{% endif %}</p>
+<p id="decided">decided={{ consent.decided }}</p>
+<p id="choices">{% for name, on in consent.choices.items() %}{{ name }}:{{ on }};{% endfor %}</p>
+<p id="current">{% if consent.subject_id is none %}no subject{% else %}subject={{ consent.subject_id }}{% endif %}</p>
 </body></html>
 """
 
@@ -71,7 +70,7 @@ async def test_templates_follow_the_visitors_decision(policy: Policy, tmp_path: 
         assert line(before, "analytics") == "analytics=False"
         assert line(before, "necessary") == "necessary=True"
         assert line(before, "decided") == "decided=False"
-        assert line(before, "current") == "subject=None"  # undecided: no pseudonym yet
+        assert line(before, "current") == "no subject"  # undecided: no pseudonym yet
         assert "first-party-analytics.js" not in before
         assert before.count('id="consentkit-banner"') == 1
 
@@ -107,14 +106,14 @@ async def test_without_the_middleware_nothing_is_allowed(tmp_path: Path) -> None
     assert line(text, "necessary") == "necessary=False"
     assert line(text, "decided") == "decided=False"
     assert line(text, "choices") == ""
-    assert line(text, "current") == "no consent"
+    assert line(text, "current") == "no subject"
 
 
 def test_without_a_request_in_the_context_nothing_is_allowed() -> None:
     env = jinja2.Environment(autoescape=True)
     install(env)
     template = env.from_string(
-        '{{ consent.allows("analytics") }} {{ consent.decided() }} {{ consent.choices() }}'
+        '{{ consent.allows("analytics") }} {{ consent.decided }} {{ consent.choices }}'
     )
     assert template.render() == "False False {}"
     assert template.render(request=object()) == "False False {}"
@@ -127,26 +126,30 @@ def test_a_consent_variable_passed_by_the_view_takes_precedence(policy: Policy) 
     assert env.from_string('{{ consent.allows("analytics") }}').render(consent=granted) == "True"
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "{% if consent.decided %}x{% endif %}",
-        "{% if consent.allows %}x{% endif %}",
-        "{% if consent %}x{% endif %}",
-    ],
-)
-async def test_a_helper_tested_without_calling_it_is_an_error(
-    policy: Policy, tmp_path: Path, source: str
-) -> None:
-    """``{% if consent.decided %}`` would otherwise always be true and load trackers."""
-    app = make_app(policy, tmp_path, make_templates(**{"bad.html": source}))
+async def test_decided_is_a_property_as_in_python(policy: Policy, tmp_path: Path) -> None:
+    source = "{% if consent.decided %}decided{% else %}undecided{% endif %}"
+    app = make_app(policy, tmp_path, make_templates(**{"d.html": source}))
     async with client_for(app) as client:
-        with pytest.raises(TypeError, match="consent"):
+        assert (await client.get("/d.html")).text.startswith("undecided")
+        await decide(client, "reject_all", next_url="/d.html")
+        assert (await client.get("/d.html")).text.startswith("decided")
+
+
+async def test_an_unknown_category_raises_instead_of_answering_false(policy: Policy, tmp_path: Path) -> None:
+    """A typo (``analytcs``) would otherwise hide a tag forever, or show it never, silently."""
+    app = make_app(policy, tmp_path, make_templates(**{"bad.html": '{{ consent.allows("analytcs") }}'}))
+    async with client_for(app) as client:
+        with pytest.raises(ValueError, match="unknown consent category 'analytcs'"):
             await client.get("/bad.html")
+    with pytest.raises(ValueError, match="analytics"):
+        Consent.undecided(policy).allows("analytcs")
 
 
 def test_importing_consentkit_does_not_import_jinja2() -> None:
-    code = "import sys, consentkit, consentkit.middleware; sys.exit('jinja2' in sys.modules)"
+    code = (
+        "import sys, consentkit, consentkit.middleware, consentkit.django, consentkit.templatetags.consentkit;"
+        "sys.exit('jinja2' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
     assert result.returncode == 0, (
         "jinja2 must stay an optional dependency (import it only in consentkit.jinja)"

@@ -11,13 +11,15 @@ from __future__ import annotations
 import html
 import json
 import re
+import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -109,6 +111,12 @@ _CHROME: Final[Mapping[Lang, Mapping[str, str]]] = {
         "email_placeholder": "Enter an email address",
         "sign_up": "Sign Up",
         "email_invalid": "Please enter a valid email address.",
+        "privacy_notice": "Privacy notice",
+        "privacy_notice_text": "how we use your email address",
+        "demo_notice": (
+            "Demonstration site: it mirrors a public Human Rights Watch news release to show consentkit, "
+            "a cookie-consent library. It is not affiliated with or endorsed by Human Rights Watch."
+        ),
         "thanks_title": "Thank you for signing up!",
         "thanks_text": "This is a demo site: {email} was not stored and you will not receive any email.",
         "notice_thanks": "Thank you for signing up for updates.",
@@ -139,6 +147,13 @@ _CHROME: Final[Mapping[Lang, Mapping[str, str]]] = {
         "email_placeholder": "Saisissez une adresse e-mail",
         "sign_up": "S’inscrire",
         "email_invalid": "Veuillez saisir une adresse e-mail valide.",
+        "privacy_notice": "Avis de confidentialité",
+        "privacy_notice_text": "comment nous utilisons votre adresse e-mail",
+        "demo_notice": (
+            "Site de démonstration\u00a0: il reproduit un communiqué public de Human Rights Watch pour "
+            "présenter consentkit, une bibliothèque de consentement aux cookies. Il n’est ni affilié à "
+            "Human Rights Watch ni approuvé par elle."
+        ),
         "thanks_title": "Merci pour votre inscription\u00a0!",
         "thanks_text": (
             "Ceci est un site de démonstration\u00a0: {email} n’a pas été enregistrée et vous ne recevrez "
@@ -210,14 +225,22 @@ class _Site:
             placeholder=html.escape(t["email_placeholder"]),
             sign_up=html.escape(t["sign_up"]),
             email=html.escape(state.email),
-            invalid=' aria-invalid="true" aria-describedby="newsletter-error"' if state.error else "",
+            invalid=' aria-invalid="true"' if state.error else "",
+            describedby="newsletter-error newsletter-privacy-note"
+            if state.error
+            else "newsletter-privacy-note",
             error=error,
             lang=lang,
             page=page,
+            privacy_notice=html.escape(t["privacy_notice"]),
+            privacy_notice_text=html.escape(t["privacy_notice_text"]),
+            privacy_href=_path("privacy", lang) + "#newsletter-privacy",
         )
 
-    def render(self, page: PageName, lang: Lang, newsletter: _Newsletter | None = None) -> str:
-        """The full HTML document of ``page`` in ``lang``."""
+    def render(
+        self, page: PageName, lang: Lang, newsletter: _Newsletter | None = None, *, nonce: str = ""
+    ) -> str:
+        """The full HTML document of ``page`` in ``lang``; ``nonce`` goes on its inline scripts (CSP)."""
         state = newsletter or _Newsletter()
         t = _CHROME[lang]
         text = _PAGE_TEXT[page, lang]
@@ -244,9 +267,15 @@ class _Site:
             current_en=' aria-current="true"' if lang == "en" else "",
             current_fr=' aria-current="true"' if lang == "fr" else "",
             notice=notice,
+            nonce=html.escape(nonce),
             content=self._fill(f"{page}.{lang}"),
             newsletter=self._newsletter(page, lang, state),
         )
+
+
+def _nonce(request: Request) -> str:
+    """The CSP nonce SecurityHeaders made for this request."""
+    return str(getattr(request.state, "csp_nonce", ""))
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -265,7 +294,7 @@ def _page(page: PageName, lang: Lang) -> Callable[[Request], Awaitable[Response]
     async def endpoint(request: Request) -> Response:
         """Render the page."""
         site: _Site = request.app.state.site
-        return HTMLResponse(site.render(page, lang))
+        return HTMLResponse(site.render(page, lang, nonce=_nonce(request)))
 
     endpoint.__name__ = f"{page}_{lang}"
     return endpoint
@@ -286,8 +315,11 @@ async def newsletter(request: Request) -> Response:
     headers = {"Cache-Control": "no-store"}
     if not _EMAIL_RE.fullmatch(email):
         state = _Newsletter(email=email, error=True)
-        return HTMLResponse(site.render(page, lang, state), status_code=400, headers=headers)
-    return HTMLResponse(site.render(page, lang, _Newsletter(email=email, thanks=True)), headers=headers)
+        return HTMLResponse(
+            site.render(page, lang, state, nonce=_nonce(request)), status_code=400, headers=headers
+        )
+    thanks = _Newsletter(email=email, thanks=True)
+    return HTMLResponse(site.render(page, lang, thanks, nonce=_nonce(request)), headers=headers)
 
 
 async def collect(request: Request) -> Response:
@@ -318,6 +350,57 @@ async def collect_stats(request: Request) -> Response:
     )
 
 
+#: The demo's Content-Security-Policy: strict (no inline code without the page's nonce, no inline
+#: style at all), with the two third parties its tags load once a visitor allows them.
+CSP: Final = (
+    "default-src 'self'; "
+    "script-src 'self' 'nonce-{nonce}' https://www.googletagmanager.com https://connect.facebook.net; "
+    "style-src 'self'; "
+    "img-src 'self' https://www.facebook.com https://*.google-analytics.com https://*.googletagmanager.com; "
+    "connect-src 'self' https://*.google-analytics.com https://*.analytics.google.com "
+    "https://*.googletagmanager.com https://www.facebook.com; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: Final = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (
+        b"permissions-policy",
+        b"camera=(), microphone=(), geolocation=(), interest-cohort=(), browsing-topics=()",
+    ),
+)
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: a fresh CSP nonce per request (``request.state.csp_nonce``), the
+    Content-Security-Policy using it, and the usual security headers (HSTS over https only)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"content-security-policy", CSP.format(nonce=nonce).encode("ascii")))
+                headers.extend(SECURITY_HEADERS)
+                if https:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app() -> Starlette:
     """The demo site, without any middleware: the caller adds ``ConsentMiddleware``."""
     routes: list[BaseRoute] = [Route(_path(p, lang), _page(p, lang)) for p in PAGES for lang in LANGS]
@@ -327,7 +410,7 @@ def create_app() -> Starlette:
         Route("/collect/stats", collect_stats),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.site = _Site(TEMPLATES_DIR)
     app.state.hits = Counter()
     return app

@@ -7,6 +7,7 @@ lives in a signed cookie, and every decision is recorded in a tamper-evident aud
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# A library logs; the application decides where it goes (and nothing is printed before it does).
+logging.getLogger("consentkit").addHandler(logging.NullHandler())
 
 
 def get_consent(request: HTTPConnection) -> Consent:

@@ -7,6 +7,7 @@ Every text comes from the policy and is HTML-escaped. Markup is rendered once pe
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import re
@@ -111,12 +112,15 @@ class Renderer:
         if theme:
             base += ".ck-embed,.ck-manage,.ck-status{" + theme + "}"
             banner += "#consentkit-banner,.ck-settings,.ck-skip{" + theme + "}"
-        #: CSS for what decided visitors see (settings control, notes, placeholders).
-        self.css_base = base
-        #: CSS for the banner and the settings page, on top of the base.
+        #: All of consentkit's CSS (banner, settings page, notes, placeholders), served as one
+        #: same-origin stylesheet so that pages carry a link instead of a ``<style>`` block and a
+        #: ``style-src 'self'`` policy needs no nonce.
         self.css = base + banner
-        self._css_bytes = self.css.encode("ascii", "xmlcharrefreplace")
-        self._css_base_bytes = base.encode("ascii", "xmlcharrefreplace")
+        self.css_bytes = self.css.encode("ascii", "xmlcharrefreplace")
+        digest = hashlib.sha256(self.css_bytes).hexdigest()[:16]
+        #: The stylesheet's file name under the prefix: content-hashed, so it can be cached forever.
+        self.stylesheet_name = f"consentkit.{digest}.css"
+        self.css_gzip = gzip.compress(self.css_bytes, compresslevel=9, mtime=0)
         self._cache: dict[tuple[object, ...], _Template] = {}
         self.notice_hashes = {lang: self._notice_hash(lang) for lang in policy.texts}
         self._notice_cache: dict[tuple[str, str, str], str] = {}
@@ -145,10 +149,18 @@ class Renderer:
                     values["privacy_policy:" + spec] = f'<a href="{_e(url)}">{_e(spec)}</a>'
         return _fill(msgs.body, values)
 
-    def style(self, nonce: str | None, *, banner: bool = True) -> bytes:
-        """The ``<style>`` for what consentkit injects: all of it, or only the base for decided visitors."""
-        css = self._css_bytes if banner else self._css_base_bytes
-        return b"<style" + nonce_attr(nonce) + b">" + css + b"</style>"
+    def stylesheet_url(self, root_path: str = "") -> str:
+        return f"{root_path}{self.prefix}/{self.stylesheet_name}"
+
+    def stylesheet(self, root_path: str = "", nonce: str | None = None) -> bytes:
+        """The ``<link rel="stylesheet">`` for what consentkit injects (allowed in ``<body>``)."""
+        return (
+            b'<link rel="stylesheet" href="'
+            + escape_url(self.stylesheet_url(root_path))
+            + b'"'
+            + nonce_attr(nonce)
+            + b">"
+        )
 
     def _category_rows(self, msgs: Messages, checked: frozenset[str], *, services: bool) -> str:
         """One labelled checkbox per category; required ones shown checked and disabled."""
@@ -287,7 +299,7 @@ class Renderer:
         key = ("manage", lang, root_path, encoding)
         template = self._cache.get(key)
         if template is None:
-            href = _e(root_path + self.prefix) + "/settings?next=" + _NEXT
+            href = _e(root_path + self.prefix) + "/settings?next=" + _NEXT + "&amp;lang=" + _e(quote(lang))
             markup = (
                 f'<p class="ck-manage" lang="{_e(lang)}" data-nosnippet>'
                 f'<a href="{href}">{_e(msgs.settings_link)}</a></p>'
@@ -302,8 +314,9 @@ class Renderer:
         template = self._cache.get(key)
         if template is None:
             text = _e(getattr(msgs, message))
+            kind = " ck-saved" if message == "saved" else ""
             template = self._template(
-                key, f'<p class="ck-status" role="status" lang="{_e(lang)}" data-nosnippet>{text}</p>'
+                key, f'<p class="ck-status{kind}" role="status" lang="{_e(lang)}" data-nosnippet>{text}</p>'
             )
         return template.render(b"", b"")
 
@@ -350,17 +363,17 @@ class Renderer:
         src = f"{root_path}{self.prefix}/activate.js"
         return b'<script src="' + escape_url(src) + b'" defer' + nonce_attr(nonce) + b"></script>"
 
-    def settings_page(
+    def settings_content(
         self,
         lang: str,
         consent: Consent,
         *,
         next_url: str,
         root_path: str = "",
-        nonce: str,
         saved: bool = False,
-    ) -> bytes:
-        """The full settings page (``GET /_consent/settings``): works without JavaScript."""
+    ) -> str:
+        """The settings page's own part (``<main id="consentkit-settings">``), to stand alone or
+        to be wrapped in the site's layout; it starts with the stylesheet link."""
         msgs = self.policy.messages(lang)
         action = self._action(root_path)
         checked = frozenset(c for c in self.policy.optional_categories if consent.allows(c))
@@ -375,12 +388,10 @@ class Renderer:
         if consent.signal_denied:
             notes += f'<p class="ck-gpc">{_e(msgs.gpc_honored)}</p>'
         withdraw = "withdraw" if consent.granted else "reject_all"
-        markup = (
-            f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="robots" content="noindex"><title>{_e(msgs.settings_title)}</title>'
-            f'<style nonce="{_e(nonce)}">{self.css}</style></head><body>'
-            f'<main id="consentkit-settings" class="ck-settings" aria-labelledby="ck-title">'
+        return (
+            f'<link rel="stylesheet" href="{_e(self.stylesheet_url(root_path))}">'
+            f'<main id="consentkit-settings" class="ck-settings" aria-labelledby="ck-title"'
+            f' lang="{_e(lang)}">'
             f'<h1 id="ck-title">{_e(msgs.settings_title)}</h1>{notes}'
             f"<p>{_e(msgs.settings_intro)}</p><p>{current}</p><p>{self._body(msgs)}</p>"
             f'<form method="post" action="{action}">{_hidden(_e(next_url), lang)}'
@@ -389,7 +400,26 @@ class Renderer:
             # Save comes first: it is the button Enter on a checkbox submits with.
             f'<div class="ck-row">{_button("save", msgs.save)}{_button("accept_all", msgs.accept)}'
             f"{_button(withdraw, msgs.decline)}</div></form>"
-            f'<p><a href="{_e(next_url)}">{_e(msgs.back)}</a></p></main></body></html>'
+            f'<p><a href="{_e(next_url)}">{_e(msgs.back)}</a></p></main>'
+        )
+
+    def settings_page(
+        self,
+        lang: str,
+        consent: Consent,
+        *,
+        next_url: str,
+        root_path: str = "",
+        saved: bool = False,
+    ) -> bytes:
+        """The full settings page (``GET /_consent/settings``): works without JavaScript."""
+        msgs = self.policy.messages(lang)
+        content = self.settings_content(lang, consent, next_url=next_url, root_path=root_path, saved=saved)
+        markup = (
+            f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="robots" content="noindex"><title>{_e(msgs.settings_title)}</title>'
+            f"</head><body>{content}</body></html>"
         )
         return markup.encode("utf-8")
 

@@ -15,12 +15,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import __version__
 from .audit import VerifyReport
 from .audit_setup import AuditStoreError, check_writable
 from .audit_store import SqlStore, is_url, open_store, shown
 from .audit_verify import Anchor, load_checkpoints, parse_head, store_failure, verify_sources
 from .banner import Renderer
 from .consent import SecretKeyError, resolve_secret_keys
+from .guides import docs_dir, find_guide, guides
 from .middleware import ConsentMiddleware
 from .policy import Policy, load_policy
 from .reports import format_summary, parse_day, receipts, render_html, summarize
@@ -190,7 +192,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     try:
         import uvicorn  # noqa: PLC0415 - an optional dependency (the "demo" extra)
     except ImportError:
-        print("consentkit: the demo needs uvicorn: pip install 'consentkit[demo]'", file=sys.stderr)
+        print("consentkit: the demo needs uvicorn: pip install uvicorn", file=sys.stderr)
         return 1
     try:
         app, policy_path, audit_path = demo_app(args.policy, args.audit)
@@ -568,6 +570,31 @@ def cmd_audit_purge(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# --- docs ----------------------------------------------------------------------------------------
+
+
+def cmd_docs(args: argparse.Namespace, out: TextIO) -> int:
+    root = docs_dir()
+    if root is None:
+        print("consentkit: the guides are not installed with this copy of consentkit", file=sys.stderr)
+        return 1
+    if args.name is None:
+        if args.path:
+            print(root, file=out)
+            return 0
+        for listed in guides(root).values():
+            print(f"{listed.name:<24} {listed.title}", file=out)
+        print(f"\nconsentkit docs NAME prints one; they are installed in {root}", file=out)
+        return 0
+    guide = find_guide(root, args.name)
+    if guide is None:
+        names = ", ".join(guides(root))
+        print(f"consentkit: no guide named {args.name!r}; the guides are: {names}", file=sys.stderr)
+        return 1
+    print(guide.path if args.path else guide.path.read_text(encoding="utf-8").rstrip("\n"), file=out)
+    return 0
+
+
 # --- wiring --------------------------------------------------------------------------------------
 
 
@@ -575,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="consentkit", description="Server-side cookie consent: policies, demo and audit trail."
     )
+    parser.add_argument("--version", action="version", version=f"consentkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser(
@@ -613,6 +641,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--policy", help="a policy file to use instead of the example's consent.yaml")
     demo.add_argument("--audit", help="where to write the audit log (default: ./consentkit-demo-audit.jsonl)")
     demo.set_defaults(run=cmd_demo)
+
+    docs = commands.add_parser(
+        "docs",
+        help="list the guides installed with consentkit, or print one",
+        description="List the guides (policy, deployment, threat model, one per framework) installed with "
+        "consentkit, or print one as Markdown, e.g. 'consentkit docs integrations/django'.",
+    )
+    docs.add_argument("name", nargs="?", metavar="NAME", help="e.g. deployment or integrations/django")
+    docs.add_argument("--path", action="store_true", help="print where the guides (or one) are installed")
+    docs.set_defaults(run=cmd_docs)
 
     audit = commands.add_parser(
         "audit",

@@ -117,9 +117,16 @@ class Consent:
         return bool(self.explicit)
 
     def allows(self, category: str) -> bool:
-        """Whether ``category`` may be used for this visitor now."""
+        """Whether ``category`` may be used for this visitor now.
+
+        Raises ``ValueError`` for a category the policy does not define: a typo must not
+        silently read as "not allowed" (or hide a tag forever).
+        """
         if category in self.required:
             return True
+        if category not in self.optional:
+            known = ", ".join((*self.required, *self.optional)) or "none"
+            raise ValueError(f"unknown consent category {category!r} (the policy defines: {known})")
         if category in self.signal_denied and not self.signal_recorded:
             return False
         return self.explicit.get(category, False)

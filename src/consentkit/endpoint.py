@@ -9,8 +9,8 @@ Every refusal is a short 4xx with a reason, never a traceback.
 from __future__ import annotations
 
 import json
+import logging
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
@@ -22,6 +22,8 @@ from .audit import AuditError, category_states
 from .banner import consent_mode_granted, consent_mode_script, static_asset
 from .consent import Consent, audit_event
 from .cookies import expire_headers, parse_cookie_header
+from .layout import SettingsPage
+from .rewrite import Rewriter
 from .schema import CONSENT_MODE_TYPES
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ BODY_TIMEOUT: Final = 10.0
 ACTIONS: Final = ("accept_all", "reject_all", "save", "withdraw", "embed")
 _GCM_BITS: Final = re.compile(rf"^[01]{{{len(CONSENT_MODE_TYPES)}}}$")
 _SCRIPTS: Final = {"/banner.js": "banner.js", "/activate.js": "activate.js"}
+
+logger = logging.getLogger("consentkit")
 
 Scope = dict[str, Any]
 Headers = list[tuple[bytes, bytes]]
@@ -99,6 +103,9 @@ class ConsentEndpoint:
             elif sub == "/settings":
                 _only_get(method)
                 await self.settings(scope, send)
+            elif sub.startswith("/consentkit.") and sub.endswith(".css"):
+                _only_get(method)
+                await self.stylesheet(scope, send, sub[1:])
             elif sub in _SCRIPTS:
                 _only_get(method)
                 await _respond(
@@ -160,6 +167,19 @@ class ConsentEndpoint:
             head=scope["method"] == "HEAD",
         )
 
+    async def stylesheet(self, scope: Scope, send: Any, name: str) -> None:
+        """consentkit's CSS at a content-hashed URL: cached for a year. An older hash (a page
+        rendered before a deploy) gets the current CSS, cached briefly."""
+        renderer = self.mw.renderer
+        current = name == renderer.stylesheet_name
+        cache = b"public, max-age=31536000, immutable" if current else b"public, max-age=300"
+        extra: Headers = [(b"cache-control", cache), (b"vary", b"Accept-Encoding")]
+        body = renderer.css_bytes
+        if _accepts_gzip(_headers(scope).get("accept-encoding", "")):
+            body = renderer.css_gzip
+            extra.append((b"content-encoding", b"gzip"))
+        await _respond(send, 200, body, b"text/css; charset=utf-8", extra, head=scope["method"] == "HEAD")
+
     async def settings(self, scope: Scope, send: Any) -> None:
         mw = self.mw
         headers = _headers(scope)
@@ -172,24 +192,45 @@ class ConsentEndpoint:
         next_url = safe_next(query.get("next"), headers.get("host", ""), root)
         cookies = parse_cookie_header(headers.get("cookie", ""))
         saved = mw.flash_cookie in cookies
-        nonce = secrets.token_urlsafe(16)
-        page = mw.renderer.settings_page(
-            lang, consent, next_url=next_url, root_path=root, nonce=nonce, saved=saved
-        )
-        extra: Headers = [
-            (b"cache-control", b"no-store"),
-            (
-                b"content-security-policy",
+        extra: Headers = [(b"cache-control", b"no-store"), (b"referrer-policy", b"same-origin")]
+        page = await self._in_layout(scope, lang, consent, next_url=next_url, root=root, saved=saved)
+        if page is None:
+            page = mw.renderer.settings_page(lang, consent, next_url=next_url, root_path=root, saved=saved)
+            extra.append(
                 (
-                    f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'self'; img-src 'self'; "
-                    "form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
-                ).encode("ascii"),
-            ),
-            (b"referrer-policy", b"same-origin"),
-        ]
+                    b"content-security-policy",
+                    b"default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+                    b"form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
+                )
+            )
         if saved:
             extra.append((b"set-cookie", mw.flash_header(scope.get("scheme", "http"), expire=True)))
         await _respond(send, 200, page, b"text/html; charset=utf-8", extra, head=scope["method"] == "HEAD")
+
+    async def _in_layout(
+        self, scope: Scope, lang: str, consent: Consent, *, next_url: str, root: str, saved: bool
+    ) -> bytes | None:
+        """The settings page in the site's layout (``settings_layout``), blocking applied, or None."""
+        mw = self.mw
+        layout = mw.settings_layout
+        if layout is None:
+            return None
+        content = mw.renderer.settings_content(lang, consent, next_url=next_url, root_path=root, saved=saved)
+        state = scope.setdefault("state", {})
+        state["consent"], state["consentkit"] = consent, mw  # the layout's templates read them
+        page = SettingsPage(content, mw.policy.messages(lang).settings_title, lang, scope)
+        try:
+            html = await anyio.to_thread.run_sync(layout, page)
+        except Exception:
+            logger.exception("consentkit: the settings_layout hook failed; serving the plain settings page")
+            return None
+        data = html.encode("utf-8") if isinstance(html, str) else bytes(html)
+        if b'id="consentkit-settings"' not in data:
+            logger.error("consentkit: the settings_layout hook left out page.content; serving the plain page")
+            return None
+        plan = mw.plan_for(consent.denied) if consent.denied else None
+        rewriter = Rewriter(plan)  # blocking only: nothing is added to the settings page
+        return rewriter.feed(data) + rewriter.close()
 
     # --- POST ---
 
@@ -351,6 +392,14 @@ def _headers(scope: Scope) -> dict[str, str]:
         else:
             result.setdefault(name, text)
     return result
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip() == "gzip":
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 def _only_get(method: str) -> None:

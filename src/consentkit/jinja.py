@@ -1,112 +1,120 @@
-"""Jinja2 templates that read the visitor's consent: ``{% if consent.allows("analytics") %}``.
+"""Jinja2 templates that read the visitor's consent, with the same API as Python code.
 
-:func:`install` adds a ``consent`` global to an environment. Jinja knows nothing of requests,
-so each helper reads the consent from the template's ``request`` variable, which Starlette's
-and FastAPI's ``Jinja2Templates``, Litestar, Quart and Flask all pass to templates: from
-``request.scope["state"]["consent"]`` (ASGI apps), or from ``request.environ["asgi.scope"]``
-for a WSGI app served through a2wsgi. Where there is nothing to read (no ``request`` in the
-context, or no ``ConsentMiddleware`` in front of the app) nothing is allowed.
-
-The helpers are functions, called in the template::
+:func:`install` makes ``consent`` resolve, in every template of an environment, to the
+:class:`~consentkit.Consent` of the request being rendered (read from the template's ``request``
+variable, which Starlette's and FastAPI's ``Jinja2Templates``, Litestar, Quart and Flask all
+pass): from ``request.scope["state"]`` (ASGI apps) or ``request.environ["asgi.scope"]`` (a WSGI
+app served through a2wsgi)::
 
     {% if consent.allows("analytics") %}<script src="/analytics.js"></script>{% endif %}
-    {% if not consent.decided() %}...{% endif %}
-    {{ consent.choices() }}              {# {"necessary": true, "analytics": false, ...} #}
-    {% set c = consent.current() %}      {# the Consent itself, or None #}
+    {% if not consent.decided %}...{% endif %}     {# a property, as in Python #}
+    {{ consent.choices }}                          {# {"necessary": true, "analytics": false} #}
+    {{ consentkit_banner(lang="fr") }}             {# place the banner yourself #}
 
-Testing one without calling it (``{% if consent.decided %}``) raises ``TypeError`` instead of
-being always true. A template variable named ``consent`` takes precedence over the global.
+``consent.allows()`` of a category the policy does not define raises ``ValueError``. Where there
+is no consent to read (no ``request`` in the context, no ``ConsentMiddleware`` in front) nothing
+is allowed, and a warning is logged once. A template variable named ``consent`` takes precedence.
 
 jinja2 is an optional dependency: this is the only module of consentkit that imports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from collections.abc import Mapping
+from typing import Any
 
 import jinja2
 from jinja2.runtime import Context
+from jinja2.utils import missing
+from markupsafe import Markup
+from starlette.requests import Request
 
 from .consent import Consent
+from .layout import SettingsLayout, SettingsPage
+from .noconsent import NoConsent
 
-__all__ = ["ConsentHelpers", "consent_from_context", "install"]
+__all__ = ["NoConsent", "consent_from_context", "install", "settings_layout"]
 
 
-def consent_from_context(context: Context) -> Consent | None:
-    """The consent of the request a template is rendered for, or ``None`` if there is none."""
-    request = context.get("request")
+def _scope_of(request: Any) -> Mapping[str, Any] | None:
     if request is None:
         return None
     scope = getattr(request, "scope", None)
     if not isinstance(scope, Mapping):
         environ = getattr(request, "environ", None)  # WSGI, served through a2wsgi
         scope = environ.get("asgi.scope") if isinstance(environ, Mapping) else None
-    if not isinstance(scope, Mapping):
-        return None
-    state = scope.get("state")
-    consent = state.get("consent") if isinstance(state, Mapping) else None
+    return scope if isinstance(scope, Mapping) else None
+
+
+def _state(context: Context | Mapping[str, Any]) -> Mapping[str, Any]:
+    scope = _scope_of(context.get("request"))
+    state = scope.get("state") if scope is not None else None
+    return state if isinstance(state, Mapping) else {}
+
+
+def consent_from_context(context: Context | Mapping[str, Any]) -> Consent | None:
+    """The consent of the request a template is rendered for, or ``None`` if there is none."""
+    consent = _state(context).get("consent")
     return consent if isinstance(consent, Consent) else None
 
 
-class _Helper:
-    """One ``consent.<name>(...)`` function: receives the template context when called."""
-
-    __slots__ = ("_func", "_name")
-
-    def __init__(self, name: str, func: Callable[..., Any]) -> None:
-        self._name = name
-        self._func = func
-
-    @jinja2.pass_context
-    def __call__(self, context: Context, *args: Any) -> Any:
-        return self._func(consent_from_context(context), *args)
-
-    def __bool__(self) -> NoReturn:
-        raise TypeError(f"consent.{self._name} is a function: call it, e.g. consent.{self._name}(...)")
-
-    def __repr__(self) -> str:
-        return f"<consentkit template helper consent.{self._name}>"
+_NO_CONSENT = NoConsent()
 
 
-def _allows(consent: Consent | None, category: str) -> bool:
-    return consent is not None and consent.allows(category)
+class _ConsentContext(Context):
+    """Resolves ``consent`` to the request's consent when the template has no such variable."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        value = super().resolve_or_missing(key)
+        if key == "consent" and value is missing:
+            return consent_from_context(self) or _NO_CONSENT
+        return value
 
 
-def _decided(consent: Consent | None) -> bool:
-    return consent is not None and consent.decided
+@jinja2.pass_context
+def consentkit_banner(context: Context, lang: str | None = None, nonce: str | None = None) -> Markup:
+    """The banner ConsentMiddleware would inject into this page, byte for byte, to place it yourself.
 
-
-def _choices(consent: Consent | None) -> dict[str, bool]:
-    return consent.choices if consent is not None else {}
-
-
-def _current(consent: Consent | None) -> Consent | None:
-    return consent
-
-
-class ConsentHelpers:
-    """The ``consent`` template global installed by :func:`install`."""
-
-    __slots__ = ("allows", "choices", "current", "decided")
-
-    def __init__(self) -> None:
-        #: ``consent.allows("analytics")``: whether the category may be used for this visitor.
-        self.allows = _Helper("allows", _allows)
-        #: ``consent.decided()``: whether the visitor has answered every optional category.
-        self.decided = _Helper("decided", _decided)
-        #: ``consent.choices()``: every category of the policy, true or false (``{}`` without consent).
-        self.choices = _Helper("choices", _choices)
-        #: ``consent.current()``: the :class:`~consentkit.Consent` itself, or ``None``.
-        self.current = _Helper("current", _current)
-
-    def __bool__(self) -> NoReturn:
-        raise TypeError('test a category instead: consent.allows("analytics") or consent.decided()')
-
-    def __repr__(self) -> str:
-        return "<consentkit template helpers: consent.allows(), decided(), choices(), current()>"
+    ``lang`` is the page's language (the middleware reads it from ``<html lang>``; default: the
+    visitor's ``Accept-Language``); ``nonce`` the page's CSP nonce (default: a ``csp_nonce``
+    template variable, or ``request.state.csp_nonce``). Empty once the visitor has decided.
+    """
+    state = _state(context)
+    middleware = state.get("consentkit")
+    scope = _scope_of(context.get("request"))
+    if middleware is None or scope is None:
+        return Markup("")
+    if nonce is None:
+        found = context.get("csp_nonce") or state.get("csp_nonce")
+        nonce = found if isinstance(found, str) else None
+    return Markup(middleware.render_banner(scope, lang=lang, nonce=nonce))  # noqa: S704 (escaped markup)
 
 
 def install(env: jinja2.Environment) -> None:
-    """Add the ``consent`` global to ``env`` (for example ``Jinja2Templates(...).env``)."""
-    env.globals["consent"] = ConsentHelpers()
+    """Make ``consent`` and ``consentkit_banner()`` available in ``env``'s templates
+    (for example ``Jinja2Templates(...).env``, ``app.jinja_env``)."""
+    if not issubclass(env.context_class, _ConsentContext):
+        env.context_class = type("ConsentContext", (_ConsentContext, env.context_class), {})
+    env.globals["consentkit_banner"] = consentkit_banner
+
+
+def settings_layout(env: jinja2.Environment, template: str) -> SettingsLayout:
+    """A ``settings_layout`` hook rendering the settings page with ``template`` from ``env``.
+
+    The template gets ``consentkit_settings`` (the settings markup, to place in your content
+    block), ``title``, ``lang`` and ``request`` (a Starlette ``Request``), for example::
+
+        {% extends "layout.html" %}
+        {% block title %}{{ title }}{% endblock %}
+        {% block content %}{{ consentkit_settings }}{% endblock %}
+    """
+
+    def render(page: SettingsPage) -> str:
+        return env.get_template(template).render(
+            consentkit_settings=Markup(page.content),  # noqa: S704 (escaped by consentkit)
+            title=page.title,
+            lang=page.lang,
+            request=Request(dict(page.scope)),
+        )
+
+    return render

@@ -8,7 +8,9 @@ and adds the banner. Everything else passes through byte for byte.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from os import PathLike
 from typing import Any, Final
@@ -29,6 +31,7 @@ from .cookies import (
 )
 from .endpoint import ConsentEndpoint
 from .language import match_language, negotiate
+from .layout import SettingsLayout
 from .memo import PageMemo
 from .policy import Policy, load_policy
 from .ratelimit import RateLimiter
@@ -44,6 +47,8 @@ logger = logging.getLogger("consentkit")
 _HTML_TYPES: Final = (b"text/html", b"application/xhtml+xml")
 _SKIP_STATUS: Final = frozenset({204, 206, 304})
 _MAX_PLANS: Final = 256
+#: A full document: a doctype, or an ``<html>``, ``<head>`` or ``<body>`` start tag.
+_DOCUMENT: Final = re.compile(rb"<(?:!doctype|html|head|body)[\s/>]", re.IGNORECASE)
 
 
 class ConsentMiddleware:
@@ -53,7 +58,8 @@ class ConsentMiddleware:
     first; the last one signs) default to ``CONSENTKIT_SECRET_KEYS``. ``audit_path`` (a
     file or a store URL) overrides the policy's ``audit.url``/``audit.path``; pass ``audit``
     to supply your own :class:`~consentkit.audit.AuditLog`. ``trusted_origins`` lists other origins
-    (``https://www.example.org``) allowed to post decisions.
+    (``https://www.example.org``) allowed to post decisions. ``settings_layout`` wraps the
+    settings page in the site's layout (see :mod:`consentkit.layout`).
     """
 
     def __init__(
@@ -66,8 +72,10 @@ class ConsentMiddleware:
         audit_path: str | PathLike[str] | None = None,
         audit: AuditLog | None = None,
         trusted_origins: Sequence[str] = (),
+        settings_layout: SettingsLayout | None = None,
     ) -> None:
         self.app = app
+        self.settings_layout = settings_layout
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
         if not prefix.startswith("/") or prefix.endswith("/") or len(prefix) < 2:
             raise ValueError(f"prefix must look like /_consent, got {prefix!r}")
@@ -98,7 +106,10 @@ class ConsentMiddleware:
             b"Cookie"
             + (b", Sec-GPC" if self.signals_on else b"")
             + (b", Accept-Language" if len(self.policy.texts) > 1 else b"")
+            # what consentkit adds depends on whether the request is a navigation or a fragment
+            + b", HX-Request, HX-Boosted, Turbo-Frame, Sec-Fetch-Dest"
         )
+        self._excluded = _glob_pattern(self.policy.banner.exclude_paths)
 
     # --- shared helpers (also used by the endpoint) ---
 
@@ -177,6 +188,24 @@ class ConsentMiddleware:
                 return found
         return self.policy.default_language
 
+    def render_banner(self, scope: Scope, *, lang: str | None = None, nonce: str | None = None) -> str:
+        """The banner this middleware injects into a page for ``scope``'s request, for a template to
+        place itself (``consentkit.jinja``, ``{% consentkit_banner %}``): byte for byte the same
+        markup, given the page's language and CSP nonce. Empty once the visitor has decided."""
+        consent = consent_in(scope) or self.undecided
+        if consent.decided:
+            return ""
+        accept = _header(scope, b"accept-language") or None
+        return self.renderer.banner(
+            self.language(accept, lang),
+            next_url=current_url(scope),
+            root_path=scope.get("root_path", ""),
+            nonce=nonce,
+            gpc_note=bool(consent.signal_denied),
+            checked=[c for c, v in consent.explicit.items() if v],
+            encoding="utf-8",
+        ).decode("utf-8")
+
     async def record(self, record: dict[str, Any]) -> None:
         """Append an audit record without blocking the event loop; raises AuditError."""
         await anyio.to_thread.run_sync(self.audit.append, record)
@@ -203,6 +232,7 @@ class ConsentMiddleware:
         if state is None:
             scope["state"] = state = {}
         state["consent"] = consent
+        state["consentkit"] = self  # for the template helpers (consentkit.jinja, consentkit.django)
         responder = _PageResponder(self, scope, consent, cookie, send)
         await self.app(scope, receive, responder.send)
 
@@ -301,6 +331,7 @@ class _PageResponder:
     async def _body(self, body: bytes, more: bool) -> None:
         injector = self.injector
         assert injector is not None
+        injector.see(body)
         start = self.start
         out: bytes | None = None
         if start is not None and not more:
@@ -361,7 +392,12 @@ def _add_vary(headers: list[tuple[bytes, bytes]], names: bytes) -> None:
 
 
 class _PageInjector:
-    """Supplies the markup the rewriter injects into one page, in the page's language."""
+    """Supplies the markup the rewriter injects into one page, in the page's language.
+
+    Blocking applies to every HTML response; what consentkit *adds* (stylesheet, banner,
+    scripts, settings link, notes, Consent Mode default) goes only into documents a visitor
+    navigates to: never into htmx/Turbo/fetch fragments or excluded paths (see :func:`additions`).
+    """
 
     def __init__(self, responder: _PageResponder, content_type: bytes) -> None:
         self.responder = responder
@@ -375,19 +411,33 @@ class _PageInjector:
         )
         self.accept_language: str | None = None
         self.csp_nonce: str | None = None
+        self.style_nonce: str | None = None
         headers = scope["headers"]
         for key, value in headers:
             if key == b"accept-language":
                 self.accept_language = value.decode("latin-1")
         self.lang = mw.language(self.accept_language)
         self.next_url = current_url(scope)
+        #: True: add; False: never add; None: add if the body turns out to be a full document.
+        self.adds: bool | None = additions(scope, mw)
+        self._tail = b""
         self.style_done = False
         self.show_banner = not self.consent.decided
         self.flash = False
+        self.flash_done = False
         self.gpc_active = bool(self.consent.signal_denied)
         #: The streaming rewriter, or (for a memoised whole page) what it blocked first.
         self.rewriter: Rewriter | None = None
         self.first_blocked: str | None = None
+
+    def see(self, chunk: bytes) -> None:
+        """Look at body bytes before they are rewritten: settles whether this is a full document."""
+        if self.adds is None and chunk:
+            data = self._tail + chunk
+            if _DOCUMENT.search(data):
+                self.adds = True
+            else:
+                self._tail = data[-9:]
 
     def blocked_in_page(self, category: str | None) -> None:
         self.first_blocked = category
@@ -400,10 +450,16 @@ class _PageInjector:
         assert start is not None
         for key, value in start["headers"]:
             if key.lower() == b"content-security-policy":
-                self.csp_nonce = _csp_nonce(value)
+                script, style = csp_nonces(value)
+                self.csp_nonce = script or self.csp_nonce
+                self.style_nonce = style or self.style_nonce
         extra: list[tuple[bytes, bytes]] = []
         cookie = responder.cookie
-        if cookie is not None and cookie_value(cookie, mw._flash_bytes) is not None:
+        if (
+            self.adds is not False
+            and cookie is not None
+            and cookie_value(cookie, mw._flash_bytes) is not None
+        ):
             self.flash = True
             extra.append((b"set-cookie", mw.flash_header(self.scheme, expire=True)))
         consent = self.consent
@@ -441,31 +497,41 @@ class _PageInjector:
         if self.style_done:
             return b""
         self.style_done = True
-        return self.mw.renderer.style(self.csp_nonce, banner=self.show_banner)
+        return self.mw.renderer.stylesheet(self.root_path, self.style_nonce)
 
     def body_start(self) -> bytes:
-        if not self.show_banner:
+        if not self.adds:
             return b""
-        return self._style() + self.mw.renderer.skip_link(self.lang, self.encoding)
+        if self.show_banner:
+            return self._style() + self.mw.renderer.skip_link(self.lang, self.encoding)
+        if self.flash and not self.flash_done:
+            # first in the page, where a sighted visitor returning from a decision sees it
+            self.flash_done = True
+            return self._style() + self.mw.renderer.status(self.lang, "saved", self.encoding)
+        return b""
+
+    def banner(self) -> bytes:
+        """The banner exactly as injected (``consentkit.jinja`` and the Django tag render the same)."""
+        return self.mw.renderer.banner(
+            self.lang,
+            next_url=self.next_url,
+            root_path=self.root_path,
+            nonce=self.csp_nonce,
+            gpc_note=self.gpc_active,
+            checked=[c for c, v in self.consent.explicit.items() if v],
+            encoding=self.encoding,
+        )
 
     def body_end(self) -> bytes:
+        if not self.adds:
+            return b""
         renderer = self.mw.renderer
         parts: list[bytes] = []
-        consent = self.consent
         if self.show_banner:
-            parts.append(
-                renderer.banner(
-                    self.lang,
-                    next_url=self.next_url,
-                    root_path=self.root_path,
-                    nonce=self.csp_nonce,
-                    gpc_note=self.gpc_active,
-                    checked=[c for c, v in consent.explicit.items() if v],
-                    encoding=self.encoding,
-                )
-            )
+            parts.append(self.banner())
         else:
-            if self.flash:
+            if self.flash and not self.flash_done:
+                self.flash_done = True
                 parts.append(renderer.status(self.lang, "saved", self.encoding))
             if self.gpc_active:
                 parts.append(renderer.status(self.lang, "gpc_honored", self.encoding))
@@ -481,13 +547,16 @@ class _PageInjector:
         return self._style() + b"".join(parts)
 
     def consent_mode(self) -> bytes:
+        if not self.adds:
+            return b""
         return self.mw.renderer.consent_mode(self.consent, self.root_path, self.csp_nonce)
 
     def blocked(self, category: str) -> bytes:
         return blocked_comment(category)
 
     def placeholder_open(self, rule: Rule, width: str | None, height: str | None) -> bytes:
-        return self._style() + self.mw.renderer.placeholder_open(
+        style = self._style() if self.adds else b""
+        return style + self.mw.renderer.placeholder_open(
             self.lang,
             rule,
             width,
@@ -499,6 +568,68 @@ class _PageInjector:
 
     def placeholder_close(self) -> bytes:
         return self.mw.renderer.placeholder_close()
+
+
+_FRAGMENT_HEADERS: Final = frozenset(
+    {
+        *(b"hx-request", b"hx-boosted", b"hx-history-restore-request", b"turbo-frame", b"x-up-target"),
+        *(b"sec-fetch-dest", b"x-turbo-request-id"),
+    }
+)
+
+
+def additions(scope: Scope, mw: ConsentMiddleware) -> bool | None:
+    """Whether a response to this request gets consentkit's additions (None: if it is a full document).
+
+    Fragments never do: htmx requests (``HX-Request: true``) other than boosted navigations,
+    Turbo frames, Unpoly fragment updates and ``fetch()``/XHR (``Sec-Fetch-Dest: empty``); nor do
+    the policy's ``banner.exclude_paths``. A navigation (``Sec-Fetch-Dest: document``) and a
+    boosted htmx navigation, which replaces the whole body, always do; a Turbo Drive visit does
+    when the response is a full document.
+    """
+    if mw._excluded is not None:
+        path: str = scope.get("path", "/")
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        if mw._excluded.match(path):
+            return False
+    seen: dict[bytes, bytes] = {}
+    for key, value in scope["headers"]:
+        if key in _FRAGMENT_HEADERS:
+            seen.setdefault(key, bytes(value).strip().lower())
+    if not seen:
+        return None
+    if seen.get(b"hx-boosted") == b"true":
+        return True
+    if seen.get(b"hx-history-restore-request") == b"true":
+        return None  # htmx reloads a page missing from its history cache and swaps its body in
+    if seen.get(b"hx-request") == b"true" or b"turbo-frame" in seen or b"x-up-target" in seen:
+        return False
+    if b"x-turbo-request-id" in seen:
+        # a Turbo Drive visit: like a boosted htmx navigation, it replaces the body with the
+        # response's, so a full page gets the banner (a fragment still does not)
+        return None
+    dest = seen.get(b"sec-fetch-dest")
+    if dest == b"empty":
+        return False
+    if dest == b"document":
+        return True
+    return None
+
+
+def _glob_pattern(globs: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex for path globs (``*`` any run of characters, ``?`` one, ``[...]`` a class)."""
+    if not globs:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+
+
+def consent_in(scope: Any) -> Consent | None:
+    """The consent ConsentMiddleware put in an ASGI scope, or ``None``."""
+    state = scope.get("state") if hasattr(scope, "get") else None
+    consent = state.get("consent") if isinstance(state, dict) else None
+    return consent if isinstance(consent, Consent) else None
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -521,12 +652,29 @@ def current_url(scope: Scope) -> str:
     return path + ("?" + query.decode("latin-1") if query else "")
 
 
-def _csp_nonce(value: bytes) -> str | None:
-    """The nonce in a Content-Security-Policy, if the policy uses one for scripts."""
-    text = value.decode("latin-1")
-    start = text.find("'nonce-")
-    if start < 0:
+def csp_nonces(value: bytes) -> tuple[str | None, str | None]:
+    """The nonces a Content-Security-Policy gives scripts and styles (``None``: it uses none).
+
+    Each comes from the most specific directive in effect: ``script-src-elem``, else
+    ``script-src``, else ``default-src`` (and the same for styles).
+    """
+    directives: dict[str, str] = {}
+    for part in value.decode("latin-1").split(";"):
+        name, _, rest = part.strip().partition(" ")
+        directives.setdefault(name.lower(), rest)
+
+    def nonce(*names: str) -> str | None:
+        for name in names:
+            if name in directives:
+                for token in directives[name].split():
+                    if token.startswith("'nonce-") and token.endswith("'") and len(token) > 8:
+                        found = token[7:-1]
+                        if all(c.isalnum() or c in "+/=-_" for c in found):
+                            return found
+                return None
         return None
-    end = text.find("'", start + 7)
-    nonce = text[start + 7 : end] if end > 0 else ""
-    return nonce if nonce and all(c.isalnum() or c in "+/=-_" for c in nonce) else None
+
+    return (
+        nonce("script-src-elem", "script-src", "default-src"),
+        nonce("style-src-elem", "style-src", "default-src"),
+    )

@@ -223,13 +223,16 @@ class Signals:
 
 @dataclass(frozen=True)
 class BannerSettings:
-    """Presentation options: the persistent settings control and colour theme."""
+    """Presentation options: the persistent settings control, colour theme and paths left alone."""
 
     settings_control: bool = True
     theme: Mapping[str, str] = field(default_factory=dict)
+    #: Path globs (``/admin/*``) whose pages get nothing added; blocking still applies.
+    exclude_paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "theme", _frozen_map(self.theme))
+        object.__setattr__(self, "exclude_paths", _tuple(self.exclude_paths))
 
 
 @dataclass(frozen=True)
@@ -446,6 +449,9 @@ def _check(policy: Policy) -> Iterable[Problem]:
                     f"category {cat_name!r} is not defined under categories (defined: {known})",
                 )
 
+    for i, glob in enumerate(policy.banner.exclude_paths):
+        if not glob.startswith("/"):
+            yield Problem(f"banner.exclude_paths[{i}]", f"{glob!r} is not a path glob: start it with /")
     for key, value in policy.banner.theme.items():
         if key not in THEME_KEYS:
             yield Problem(f"banner.theme.{key}", f"unknown theme colour (known: {', '.join(THEME_KEYS)})")

@@ -184,6 +184,7 @@ POLICY_SCHEMA = Obj(
         "banner": Obj(
             {
                 "settings_control": BOOL,
+                "exclude_paths": STR_LIST,
                 "theme": Obj(dict.fromkeys(THEME_KEYS, STR)),
             }
         ),

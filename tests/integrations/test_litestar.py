@@ -27,6 +27,7 @@ from litestar.template.config import TemplateConfig
 
 from consentkit import ConsentMiddleware, Policy
 from consentkit.jinja import install
+from consentkit.litestar import ConsentPlugin
 
 from ..conftest import KEY, client_for, decide
 from . import BANNER, check_contract, html_page
@@ -78,17 +79,27 @@ def with_define_middleware(policy: Policy, audit_path: Path, claim_paths: bool =
     )
 
 
+def with_plugin(policy: Policy, audit_path: Path) -> Any:
+    """The one line the guide asks for: no hand-written route."""
+    return Litestar(
+        route_handlers=[home, templated],
+        plugins=[ConsentPlugin(policy=policy, secret_keys=[KEY], audit_path=audit_path)],
+        template_config=template_config(),
+        logging_config=None,
+    )
+
+
 def wrapped(policy: Policy, audit_path: Path) -> Any:
     app = Litestar(route_handlers=[home, templated], template_config=template_config(), logging_config=None)
     return ConsentMiddleware(app, policy, secret_keys=[KEY], audit_path=audit_path)
 
 
-@pytest.mark.parametrize("build", [with_define_middleware, wrapped])
+@pytest.mark.parametrize("build", [with_plugin, with_define_middleware, wrapped])
 async def test_contract(build: Any, policy: Policy, tmp_path: Path) -> None:
     await check_contract(build(policy, tmp_path / "audit.jsonl"), tmp_path / "audit.jsonl")
 
 
-@pytest.mark.parametrize("build", [with_define_middleware, wrapped])
+@pytest.mark.parametrize("build", [with_plugin, with_define_middleware, wrapped])
 async def test_the_endpoint_and_templates(build: Any, policy: Policy, tmp_path: Path) -> None:
     async with client_for(build(policy, tmp_path / "audit.jsonl")) as client:
         page = await client.get("/templated")
@@ -111,3 +122,23 @@ async def test_without_the_claiming_route_litestar_never_calls_the_middleware(
         assert (await client.get("/")).text.count(BANNER) == 1  # matched routes do get the middleware
         assert (await decide(client, "accept_all")).status_code == 404
     assert not (tmp_path / "audit.jsonl").exists()
+
+
+@pytest.mark.parametrize("action", ["accept_all", "reject_all"])
+async def test_the_plugin_end_to_end(policy: Policy, tmp_path: Path, action: str) -> None:
+    audit = tmp_path / "audit.jsonl"
+    async with client_for(with_plugin(policy, audit)) as client:
+        first = await client.get("/")
+        assert first.text.count(BANNER) == 1
+        answered = await decide(client, action, next_url="/templated")
+        assert answered.status_code == 303 and answered.headers["location"] == "/templated"
+        page = (await client.get("/templated")).text
+        assert BANNER not in page
+        on = action == "accept_all"
+        assert f"template analytics={on}" in page
+        assert ("/static/analytics.js" in page) is on
+        assert (await client.get("/_consent")).json()["decided"] is True
+        again = await decide(client, "withdraw" if on else "accept_all", next_url="/")
+        assert again.status_code == 303
+    lines = audit.read_text().splitlines()
+    assert len(lines) == 2  # both decisions, in one audit trail

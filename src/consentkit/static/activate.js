@@ -22,6 +22,8 @@
     }
     var type = inert.getAttribute("data-consentkit-type");
     if (type) script.setAttribute("type", type);
+    // Under a CSP the nonce attribute reads "" once in the page; the nonce property keeps it.
+    if (inert.nonce) script.nonce = inert.nonce;
     if (script.src) {
       // Scripts added by code run as soon as they load; keep document order unless async.
       script.async = inert.hasAttribute("async");
@@ -79,6 +81,7 @@
           }
           copy.setAttribute("type", "text/plain");
           copy.setAttribute(CATEGORY, category);
+          if (inner[j].nonce) copy.nonce = inner[j].nonce;
           copy.text = inner[j].text;
           inner[j].parentNode.replaceChild(copy, inner[j]);
         }
@@ -111,10 +114,10 @@
   function announce(text) {
     if (!text) return;
     var note = document.createElement("p");
-    note.className = "ck-status";
+    note.className = "ck-status ck-saved"; /* pinned to the top of the viewport by the stylesheet */
     note.setAttribute("role", "status");
     note.textContent = text;
-    document.body.appendChild(note);
+    document.body.insertBefore(note, document.body.firstChild);
   }
 
   /* The server could not be reached or refused: post the form the plain way instead. */

@@ -1,0 +1,1 @@
+"""Django template tag libraries (``{% load consentkit %}``, with ``"consentkit"`` in INSTALLED_APPS)."""
