@@ -246,8 +246,7 @@ class Renderer:
         if channel == "browser_signal":
             markup = self._banner_markup(lang, "", True, frozenset())
         elif channel == "settings":
-            page = self.settings_page(lang, Consent.undecided(self.policy), next_url="", nonce="")
-            markup = page.decode("utf-8")
+            markup = self.settings_content(lang, Consent.undecided(self.policy), next_url="")
         elif channel == "embed":
             markup = "\n".join(
                 (
