@@ -190,7 +190,10 @@ class ConsentMiddleware:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            if scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         path: str = scope["path"]
         root = scope.get("root_path", "")
@@ -210,6 +213,39 @@ class ConsentMiddleware:
         state["consent"] = consent
         responder = _PageResponder(self, scope, consent, cookie, send)
         await self.app(scope, receive, responder.send)
+
+    async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
+        """A WebSocket handshake: its ``Set-Cookie`` headers are filtered like any response's."""
+        cookie, signal = self.scan_headers(scope)
+        consent, _ = self.read_consent(cookie, signal)
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = state = {}
+        state["consent"] = consent
+        if not consent.denied:
+            await self.app(scope, receive, send)
+            return
+        patterns = self.cookie_patterns(consent.denied)
+
+        async def filtered_send(message: Message) -> None:
+            if message["type"] in ("websocket.accept", "websocket.http.response.start") and patterns:
+                headers = message.get("headers")
+                if headers:
+                    message["headers"] = _drop_denied_cookies(headers, patterns)
+            await send(message)
+
+        await self.app(scope, receive, filtered_send)
+
+
+def _drop_denied_cookies(
+    headers: Iterable[tuple[bytes, bytes]], patterns: tuple[str, ...]
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` without the ``Set-Cookie`` of cookies the visitor has not consented to."""
+    return [
+        (k, v)
+        for k, v in headers
+        if k.lower() != b"set-cookie" or not is_denied_cookie(patterns, set_cookie_name(v))
+    ]
 
 
 class _PageResponder:
@@ -269,11 +305,7 @@ class _PageResponder:
             elif lowered == b"set-cookie":
                 has_set_cookie = True
         if has_set_cookie and patterns:
-            headers = [
-                (k, v)
-                for k, v in headers
-                if k.lower() != b"set-cookie" or not is_denied_cookie(patterns, set_cookie_name(v))
-            ]
+            headers = _drop_denied_cookies(headers, patterns)
             message["headers"] = headers
         status = message["status"]
         media = content_type.split(b";", 1)[0].strip().lower()
