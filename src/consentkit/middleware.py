@@ -30,6 +30,7 @@ from .cookies import (
 )
 from .endpoint import ConsentEndpoint
 from .language import match_language, negotiate
+from .links import filter_link_headers, filter_links
 from .memo import PageMemo
 from .policy import Policy, load_policy
 from .rewrite import BlockPlan, Rewriter, Rule, blocked_comment
@@ -286,6 +287,12 @@ class _PageResponder:
             await self._body(message.get("body", b""), message.get("more_body", False))
         elif kind == "http.response.pathsend" and self.transform:
             await self._pathsend(message["path"])
+        elif kind == "http.response.early_hint" and self.consent.denied:
+            # Hypercorn's 103 Early Hints extension: {"links": [b"</a.css>; rel=preload", ...]}
+            plan = self.mw.plan_for(self.consent.denied)
+            links = [f for f in (filter_links(v, plan) for v in message.get("links", [])) if f is not None]
+            if links:
+                await self.send_next({**message, "links": links})
         else:
             await self.send_next(message)
 
@@ -295,7 +302,7 @@ class _PageResponder:
         patterns = self.mw.cookie_patterns(consent.denied) if consent.denied else ()
         content_type = b""
         encoded = False
-        has_set_cookie = False
+        has_set_cookie = has_link = False
         for key, value in headers:
             lowered = key.lower()
             if lowered == b"content-type":
@@ -304,9 +311,15 @@ class _PageResponder:
                 encoded = value.strip().lower() not in (b"", b"identity")
             elif lowered == b"set-cookie":
                 has_set_cookie = True
+            elif lowered == b"link":
+                has_link = True
         if has_set_cookie and patterns:
             headers = _drop_denied_cookies(headers, patterns)
             message["headers"] = headers
+        if has_link and consent.denied:
+            linked = filter_link_headers(headers, self.mw.plan_for(consent.denied))
+            if linked is not None:
+                message["headers"] = headers = linked
         status = message["status"]
         media = content_type.split(b";", 1)[0].strip().lower()
         if encoded and media in _HTML_TYPES and not self.mw.warned_encoded:
