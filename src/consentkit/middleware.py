@@ -20,6 +20,8 @@ import anyio.to_thread
 
 from .audit import AuditError, AuditLog
 from .banner import Renderer
+from .charsets import Encoding, Transcoder, document_encoding, lookup
+from .compression import CorruptBody, Decompressor, Recompressor, parse_codings, supported_codings
 from .consent import Consent, ConsentCodec, resolve_secret_keys
 from .cookies import (
     cookie_value,
@@ -34,6 +36,7 @@ from .links import filter_link_headers, filter_links
 from .memo import PageMemo
 from .policy import Policy, load_policy
 from .rewrite import BlockPlan, Rewriter, Rule, blocked_comment
+from .sniff import RESOURCE_HEADER, MimeType, extract_mime_type, needs_sniffing, nosniff, sniff_unknown
 
 __all__ = ["ConsentMiddleware"]
 
@@ -42,7 +45,6 @@ Message = dict[str, Any]
 
 logger = logging.getLogger("consentkit")
 
-_HTML_TYPES: Final = (b"text/html", b"application/xhtml+xml")
 _SKIP_STATUS: Final = frozenset({204, 206, 304})
 _MAX_PLANS: Final = 256
 
@@ -250,18 +252,35 @@ def _drop_denied_cookies(
 
 
 class _PageResponder:
-    """Per-request state: watches one response and rewrites it if it is HTML."""
+    """Per-request state: watches one response and rewrites it if a browser would render it as HTML.
+
+    What a browser renders as HTML is decided as the browser decides it (:mod:`.sniff`): the
+    last valid ``Content-Type``, else the body's first bytes unless ``nosniff``. A compressed
+    body is decompressed and compressed again (:mod:`.compression`); a page in an encoding that
+    is not ASCII-compatible is decoded for the rewriter and encoded again (:mod:`.charsets`).
+    """
 
     __slots__ = (
         "consent",
+        "content_type",
         "cookie",
+        "decompressor",
+        "done",
+        "head",
+        "held",
         "injector",
+        "mime",
         "mw",
+        "need",
         "plan",
+        "recompressor",
         "rewriter",
         "scope",
         "send_next",
+        "sent_start",
+        "sniff_scriptable",
         "start",
+        "transcoder",
         "transform",
     )
 
@@ -278,6 +297,19 @@ class _PageResponder:
         self.injector: _PageInjector | None = None
         self.plan: BlockPlan | None = None
         self.transform = False
+        self.done = False
+        self.sent_start = False
+        self.mime: MimeType | None = None
+        self.content_type = b""
+        self.sniff_scriptable = False
+        #: Decoded body bytes held until the page's type and encoding are known (None: known).
+        self.head: bytearray | None = None
+        self.need = 0
+        #: The app's own body messages held meanwhile, to pass on untouched if it is not HTML.
+        self.held: list[bytes] = []
+        self.decompressor: Decompressor | None = None
+        self.recompressor: Recompressor | None = None
+        self.transcoder: Transcoder | None = None
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -293,6 +325,8 @@ class _PageResponder:
             links = [f for f in (filter_links(v, plan) for v in message.get("links", [])) if f is not None]
             if links:
                 await self.send_next({**message, "links": links})
+        elif self.done:
+            return  # the response was refused or cut: nothing more of it goes out
         else:
             await self.send_next(message)
 
@@ -300,19 +334,22 @@ class _PageResponder:
         headers: list[tuple[bytes, bytes]] = message.get("headers", [])
         consent = self.consent
         patterns = self.mw.cookie_patterns(consent.denied) if consent.denied else ()
-        content_type = b""
-        encoded = False
+        content_types: list[bytes] = []
+        encodings: list[bytes] = []
+        options: list[bytes] = []
         has_set_cookie = has_link = False
         for key, value in headers:
             lowered = key.lower()
             if lowered == b"content-type":
-                content_type = value
+                content_types.append(value)
             elif lowered == b"content-encoding":
-                encoded = value.strip().lower() not in (b"", b"identity")
+                encodings.append(value)
             elif lowered == b"set-cookie":
                 has_set_cookie = True
             elif lowered == b"link":
                 has_link = True
+            elif lowered == b"x-content-type-options":
+                options.append(value)
         if has_set_cookie and patterns:
             headers = _drop_denied_cookies(headers, patterns)
             message["headers"] = headers
@@ -321,42 +358,148 @@ class _PageResponder:
             if linked is not None:
                 message["headers"] = headers = linked
         status = message["status"]
-        media = content_type.split(b";", 1)[0].strip().lower()
-        if encoded and media in _HTML_TYPES and not self.mw.warned_encoded:
-            self.mw.warned_encoded = True
-            logger.warning(
-                "consentkit: an HTML response reached ConsentMiddleware already compressed (%s), so it was "
-                "neither checked for trackers nor given a banner. Add compression outside ConsentMiddleware.",
-                self.scope.get("path"),
-            )
-        if (
-            media not in _HTML_TYPES
-            or encoded
-            or status < 200
-            or status in _SKIP_STATUS
-            or self.scope["method"] == "HEAD"
-            or _unsupported_charset(content_type)
-        ):
+        if status < 200 or status in _SKIP_STATUS or self.scope["method"] == "HEAD":
             await self.send_next(message)
             return
+        mime = _FAST_TYPES.get(content_types[0]) if len(content_types) == 1 else None
+        if mime is None:
+            mime = extract_mime_type(content_types)
+        sniffing = needs_sniffing(mime)
+        self.sniff_scriptable = sniffing and not nosniff(options)
+        if not (self.sniff_scriptable or (mime is not None and (mime.is_html or mime.is_xhtml))):
+            await self.send_next(message)
+            return
+        codings = parse_codings(encodings) if encodings else []
+        if codings:
+            unsupported = [c for c in codings if c not in supported_codings()]
+            if unsupported:
+                if sniffing:
+                    await self.send_next(message)  # cannot even tell whether it is HTML
+                    return
+                self.start = message
+                await self._refuse(f"its Content-Encoding {', '.join(unsupported)} cannot be decoded here")
+                return
+            self.decompressor = Decompressor(codings)
+            self.recompressor = Recompressor(codings)
+        self.mime = mime
         self.transform = True
         self.start = message
-        injector = _PageInjector(self, content_type)
-        message["headers"] = headers = [h for h in headers if h[0].lower() != b"content-length"]
+        self.head = bytearray()
+        # The sniffer reads the first 1445 bytes; the <meta charset> prescan the first 1024; a BOM 3.
+        charset = mime.charset if mime is not None else None
+        self.need = RESOURCE_HEADER if sniffing else 3 if charset and lookup(charset) else 1024
+
+    async def _begin(self, head: bytes) -> bool:
+        """The page's type and encoding are known from its first bytes: set up the rewrite, or
+        return False when a browser would not render it as HTML after all."""
+        mime = self.mime
+        start = self.start
+        assert start is not None
+        sniffed = mime is None or needs_sniffing(mime)
+        if sniffed:
+            if sniff_unknown(head, scriptable=self.sniff_scriptable) != "text/html":
+                return False
+            mime = MimeType("text/html")
+        assert mime is not None
+        encoding, source = document_encoding(mime.charset, head, xml=mime.is_xhtml)
+        if encoding is not None and encoding.renders_nothing:
+            return False  # a browser shows one U+FFFD: nothing in it can load
+        headers: list[tuple[bytes, bytes]] = start["headers"]
+        label: str | None = None
+        if encoding is not None and encoding.codec is not None:
+            self.transcoder = Transcoder(encoding)
+            label = "utf-8" if encoding.relabel_utf8 else encoding.name
+            if source == "header" and not encoding.relabel_utf8:
+                label = None  # already stated where the browser looks first
+        content_type = mime.essence.encode("latin-1")
+        if label is not None or sniffed or _ambiguous(headers):
+            charset = label or mime.charset
+            value = content_type + (b"; charset=" + charset.encode("latin-1") if charset else b"")
+            headers = [h for h in headers if h[0].lower() != b"content-type"]
+            headers.append((b"content-type", value))
+        inner = b"text/html; charset=utf-8" if self.transcoder is not None else _inner_type(mime, encoding)
+        self.content_type = inner
+        injector = _PageInjector(self, inner)
+        start["headers"] = headers = [h for h in headers if h[0].lower() != b"content-length"]
         _add_vary(headers, self.mw._vary)
         headers.extend(await injector.start_headers())
         self.injector = injector
+        consent = self.consent
         self.plan = self.mw.plan_for(consent.denied) if consent.denied else None
+        return True
 
     async def _body(self, body: bytes, more: bool) -> None:
+        if self.done:
+            return
+        decompressor = self.decompressor
+        try:
+            if decompressor is None:
+                await self._decoded(body, more, whole=self.start is not None and not more)
+                return
+            if self.head is not None:
+                self.held.append(body)
+            if self.start is not None and not more:
+                # Usually the whole compressed page in one message: rewrite it as one page if small.
+                pieces: list[bytes] = []
+                size = 0
+                for piece in decompressor.feed(body):
+                    pieces.append(piece)
+                    size += len(piece)
+                    if size > self.mw.memo.max_page:
+                        break
+                else:
+                    pieces.extend(decompressor.finish())
+                    await self._decoded(b"".join(pieces), False, whole=True)
+                    return
+                # A large page: check it whole before anything is sent, so a bomb gets a clean 502.
+                Decompressor(decompressor.codings).check(body)
+                for piece in pieces:
+                    await self._decoded(piece, True)
+                for piece in decompressor.feed(b""):
+                    await self._decoded(piece, True)
+                for piece in decompressor.finish():
+                    await self._decoded(piece, True)
+                await self._decoded(b"", False)
+                return
+            for piece in decompressor.feed(body):
+                await self._decoded(piece, True)
+            if not more:
+                for piece in decompressor.finish():
+                    await self._decoded(piece, True)
+                await self._decoded(b"", False)
+            elif self.sent_start and self.transform:
+                await self._send(b"", True, flush=True)
+        except CorruptBody as error:
+            await self._refuse(str(error))
+
+    async def _decoded(self, data: bytes, more: bool, whole: bool = False) -> None:
+        """Decompressed page bytes: held until the type and encoding are known, then rewritten."""
+        if not self.transform:
+            return  # passed through as it was after all
+        head = self.head
+        if head is not None:
+            head += data
+            if self.decompressor is None:
+                self.held.append(data)
+            if more and len(head) < self.need:
+                return
+            self.head = None
+            data = bytes(head)
+            whole = whole or not more
+            if not await self._begin(data):
+                await self._pass_through(more)
+                return
+            self.held = []
+        transcoder = self.transcoder
+        if transcoder is not None:
+            data = transcoder.decode(data, not more)
+        out: bytes | None = None
         injector = self.injector
         assert injector is not None
-        start = self.start
-        out: bytes | None = None
-        if start is not None and not more:
+        if whole:
             # The whole page at once (the usual case): rewritten once per distinct page and reused.
             out = self.mw.memo.rewrite(
-                body,
+                data,
                 self.plan,
                 injector,
                 consent_mode=self.mw.consent_mode,
@@ -367,16 +510,66 @@ class _PageResponder:
             if rewriter is None:
                 self.rewriter = rewriter = Rewriter(self.plan, injector, consent_mode=self.mw.consent_mode)
                 injector.rewriter = rewriter
-            out = rewriter.feed(body)
+            out = rewriter.feed(data)
             if not more:
                 out += rewriter.close()
+        if transcoder is not None:
+            out = transcoder.encode(out, not more)
+        await self._send(out, more)
+
+    async def _send(self, out: bytes, more: bool, flush: bool = False) -> None:
+        recompressor = self.recompressor
+        if recompressor is not None and (out or not more or flush):
+            out = recompressor.compress(out, not more)
+        start = self.start
         if start is not None:
             self.start = None
+            self.sent_start = True
             if not more:
                 start["headers"].append((b"content-length", str(len(out)).encode("ascii")))
             await self.send_next(start)
         if out or not more:
             await self.send_next({"type": "http.response.body", "body": out, "more_body": more})
+
+    async def _pass_through(self, more: bool) -> None:
+        """Not HTML after all: the app's response goes out exactly as the app sent it."""
+        start = self.start
+        assert start is not None
+        self.start = None
+        self.transform = False
+        held, self.held = self.held, []
+        await self.send_next(start)
+        for index, chunk in enumerate(held):
+            final = index == len(held) - 1
+            await self.send_next(
+                {"type": "http.response.body", "body": chunk, "more_body": more or not final}
+            )
+        if not held:
+            await self.send_next({"type": "http.response.body", "body": b"", "more_body": more})
+
+    async def _refuse(self, reason: str) -> None:
+        """A body consentkit cannot read (corrupt, a decompression bomb, an unknown coding) never
+        reaches the visitor unchecked: 502 if nothing was sent yet, else the body ends here."""
+        self.done = True
+        self.transform = False
+        logger.error("consentkit: refused the HTML response for %s: %s", self.scope.get("path"), reason)
+        if self.start is not None:
+            self.start = None
+            body = b"502 Bad Gateway: the page could not be checked for trackers.\n"
+            await self.send_next(
+                {
+                    "type": "http.response.start",
+                    "status": 502,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode("ascii")),
+                        (b"cache-control", b"no-store"),
+                    ],
+                }
+            )
+            await self.send_next({"type": "http.response.body", "body": body, "more_body": False})
+        else:
+            await self.send_next({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _pathsend(self, path: str) -> None:
         """An HTML file sent by path (the ASGI pathsend extension): read it to rewrite it."""
@@ -391,10 +584,29 @@ class _PageResponder:
         await self._body(b"", False)
 
 
-def _unsupported_charset(content_type: bytes) -> bool:
-    """UTF-16 and UTF-32 pages are not ASCII-compatible; they pass through unchanged."""
-    lowered = content_type.lower()
-    return b"charset=utf-16" in lowered or b"charset=utf-32" in lowered or b'charset="utf-16' in lowered
+#: The usual Content-Type values, parsed once.
+_FAST_TYPES: Final = {
+    value: extract_mime_type([value])
+    for value in (
+        b"text/html",
+        b"text/html; charset=utf-8",
+        b"text/html; charset=UTF-8",
+        b"text/html;charset=utf-8",
+    )
+}
+
+
+def _ambiguous(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Several Content-Type headers, or one listing several types: state the one that counts."""
+    values = [v for k, v in headers if k.lower() == b"content-type"]
+    return len(values) != 1 or b"," in values[0]
+
+
+def _inner_type(mime: MimeType, encoding: Encoding | None) -> bytes:
+    """The Content-Type the injector sees: UTF-8 when the page is UTF-8, whatever said so."""
+    if encoding is not None and encoding.name == "utf-8":
+        return mime.essence.encode("latin-1") + b"; charset=utf-8"
+    return mime.essence.encode("latin-1")
 
 
 def _add_vary(headers: list[tuple[bytes, bytes]], names: bytes) -> None:
