@@ -243,3 +243,127 @@ async def test_every_decision_form_carries_the_version(client: httpx.AsyncClient
     for page in pages:
         for fields in _forms(page):
             assert ("version", policy.version) in fields, fields
+
+
+# --- cookie tossing: __Host- prefix, several consent cookies ------------------------------------------
+
+
+async def _signed_cookie(
+    policy: Policy, tmp_path: Path, action: str, base_url: str = "http://testserver"
+) -> str:
+    """A validly signed consent cookie value, as anyone (an attacker too) gets by deciding on the site."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    async with client_for(make_app(policy, tmp_path=tmp_path), base_url=base_url) as client:
+        response = await client.post(
+            "/_consent", data={"action": action}, headers={"origin": base_url.rstrip("/")}
+        )
+    for header in response.headers.get_list("set-cookie"):
+        name, _, rest = header.partition("=")
+        if name in ("consentkit", "__Host-consentkit"):
+            return rest.split(";", 1)[0]
+    raise AssertionError(response.headers)
+
+
+def _consent_set_cookie(response: httpx.Response) -> str:
+    [header] = [
+        h
+        for h in response.headers.get_list("set-cookie")
+        if "consentkit=" in h.split(";")[0] and "=;" not in h
+    ]
+    return header
+
+
+async def test_on_https_the_cookie_is_host_prefixed(policy: Policy, tmp_path: Path) -> None:
+    async with client_for(make_app(policy, tmp_path=tmp_path), base_url="https://example.org") as client:
+        response = await client.post(
+            "/_consent", data={"action": "reject_all"}, headers={"origin": "https://example.org"}
+        )
+        header = _consent_set_cookie(response)
+        assert header.startswith("__Host-consentkit=")
+        assert "; Secure" in header and "; Path=/" in header and "Domain=" not in header
+        page = await client.get("/page")
+        assert 'id="consentkit-banner"' not in page.text, "the prefixed cookie is read back"
+        assert page.headers["x-consent"] == "True:False:False"
+
+
+async def test_on_plain_http_there_is_no_prefix(policy: Policy, tmp_path: Path) -> None:
+    """Browsers refuse __Host- cookies without Secure, which plain HTTP cannot set (development)."""
+    async with client_for(make_app(policy, tmp_path=tmp_path)) as client:
+        response = await client.post("/_consent", data={"action": "reject_all"}, headers=ORIGIN)
+    header = _consent_set_cookie(response)
+    assert header.startswith("consentkit=") and "Secure" not in header
+
+
+async def test_a_cookie_with_a_domain_cannot_be_host_prefixed(tmp_path: Path) -> None:
+    policy = parse_policy(
+        POLICY_YAML.replace("  max_age_days: 180\n", "  max_age_days: 180\n  domain: example.org\n")
+    )
+    async with client_for(make_app(policy, tmp_path=tmp_path), base_url="https://www.example.org") as client:
+        response = await client.post(
+            "/_consent", data={"action": "reject_all"}, headers={"origin": "https://www.example.org"}
+        )
+    header = _consent_set_cookie(response)
+    assert header.startswith("consentkit=") and "Domain=example.org" in header
+
+
+async def test_a_tossed_cookie_cannot_override_a_refusal(policy: Policy, tmp_path: Path) -> None:
+    """A sibling subdomain sets consentkit=<its own accept-all> with Domain=parent and a deeper Path:
+    the browser sends it first, next to the visitor's own refusal."""
+    accepted = await _signed_cookie(policy, tmp_path / "attacker", "accept_all")
+    refused = await _signed_cookie(policy, tmp_path / "visitor", "reject_all")
+    async with client_for(make_app(policy, tmp_path=tmp_path)) as client:
+        for cookie in (
+            f"consentkit={accepted}; consentkit={refused}",
+            f"consentkit={refused}; consentkit={accepted}",
+        ):
+            page = await client.get("/page", headers={"cookie": cookie})
+            assert page.headers["x-consent"] == "True:False:False", cookie
+            current = (await client.get("/_consent", headers={"cookie": cookie})).json()
+            assert current["choices"] == {"necessary": True, "analytics": False, "marketing": False}
+            assert current["subject_id"] is None, "no subject id from an ambiguous set"
+
+
+async def test_disagreeing_cookies_grant_only_what_all_grant(policy: Policy, tmp_path: Path) -> None:
+    accepted = await _signed_cookie(policy, tmp_path / "a", "accept_all")
+    async with client_for(make_app(policy, tmp_path=tmp_path)) as client:
+        response = await client.post(
+            "/_consent", data={"action": "save", "categories": ["analytics"]}, headers=ORIGIN
+        )
+        analytics_only = _consent_set_cookie(response).split(";", 1)[0].split("=", 1)[1]
+    async with client_for(make_app(policy, tmp_path=tmp_path)) as client:
+        cookie = f"consentkit={accepted}; consentkit={analytics_only}"
+        page = await client.get("/page", headers={"cookie": cookie})
+        assert page.headers["x-consent"] == "True:True:False"
+        garbage = await client.get("/page", headers={"cookie": f"consentkit={accepted}; consentkit=forged"})
+        assert garbage.headers["x-consent"] == "False:False:False"
+
+
+async def test_on_https_an_unprefixed_cookie_grants_nothing(policy: Policy, tmp_path: Path) -> None:
+    """Anyone on a sibling subdomain (or a plain-HTTP page) can set the unprefixed name."""
+    tossed = await _signed_cookie(policy, tmp_path / "attacker", "accept_all")
+    refused = await _signed_cookie(policy, tmp_path / "visitor", "reject_all", "https://example.org")
+    accepted = await _signed_cookie(policy, tmp_path / "visitor2", "accept_all", "https://example.org")
+    async with client_for(make_app(policy, tmp_path=tmp_path), base_url="https://example.org") as client:
+        alone = await client.get("/page", headers={"cookie": f"consentkit={tossed}"})
+        assert alone.headers["x-consent"] == "False:False:False"
+        assert 'id="consentkit-banner"' in alone.text
+        beside = await client.get(
+            "/page", headers={"cookie": f"consentkit={tossed}; __Host-consentkit={refused}"}
+        )
+        assert beside.headers["x-consent"] == "True:False:False"
+        own = await client.get("/page", headers={"cookie": f"__Host-consentkit={accepted}"})
+        assert own.headers["x-consent"] == "True:True:True"
+        # Deciding replaces the prefixed cookie and expires the unprefixed one where it can.
+        response = await client.post(
+            "/_consent",
+            data={"action": "reject_all"},
+            headers={"origin": "https://example.org", "cookie": f"consentkit={tossed}"},
+        )
+        expired = [h for h in response.headers.get_list("set-cookie") if h.startswith("consentkit=;")]
+        assert expired and all("Max-Age=0" in h for h in expired)
+    async with client_for(make_app(policy, tmp_path=tmp_path)) as client:
+        tossed_subject = (await client.get("/_consent", headers={"cookie": f"consentkit={tossed}"})).json()[
+            "subject_id"
+        ]
+    [record] = _audit_lines(tmp_path)
+    assert tossed_subject and record["subject_id"] != tossed_subject, "the tossed subject id was not taken"

@@ -270,6 +270,10 @@ class ConsentEndpoint:
             out.extend(
                 (b"set-cookie", h) for h in expire_headers(patterns, present, host, mw.policy.cookie.domain)
             )
+        plain = mw.policy.cookie.name
+        if mw.cookie_name(scheme) != plain and plain in present:
+            # An unprefixed consent cookie (ours from before, or tossed): removed where we can reach it.
+            out.extend((b"set-cookie", h) for h in expire_headers((plain,), present, host))
         if is_json:
             document = self._consent_json(after)
             document["record_id"] = record["record_id"]
@@ -282,7 +286,7 @@ class ConsentEndpoint:
     # --- helpers ---
 
     def _request_consent(self, scope: Scope) -> tuple[Consent, str | None]:
-        return self.mw.read_consent(*self.mw.scan_headers(scope))
+        return self.mw.read_consent(*self.mw.scan_headers(scope), scope.get("scheme", "http"))
 
     def _consent_json(self, consent: Consent) -> dict[str, Any]:
         document = consent.to_json()

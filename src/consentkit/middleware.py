@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -25,7 +25,9 @@ from .compression import CorruptBody, Decompressor, Recompressor, parse_codings,
 from .consent import Consent, ConsentCodec, resolve_secret_keys
 from .cookies import (
     cookie_value,
+    cookie_values,
     denied_cookie_patterns,
+    host_prefixed,
     is_denied_cookie,
     set_cookie_header,
     set_cookie_name,
@@ -35,8 +37,9 @@ from .language import match_language, negotiate
 from .links import filter_link_headers, filter_links
 from .memo import PageMemo
 from .policy import Policy, load_policy
-from .rewrite import BlockPlan, Rewriter, Rule, blocked_comment
+from .rewrite import BlockPlan, Injector, Rewriter, Rule, blocked_comment
 from .sniff import RESOURCE_HEADER, MimeType, extract_mime_type, needs_sniffing, nosniff, sniff_unknown
+from .xhtml import XhtmlInjector
 
 __all__ = ["ConsentMiddleware"]
 
@@ -138,25 +141,46 @@ class ConsentMiddleware:
                 signal = signal or (self.dnt_on and value.strip() == b"1")
         return cookie, signal
 
-    def read_consent(self, cookie_header: bytes | None, gpc: bool) -> tuple[Consent, str | None]:
-        """The request's consent (signal applied) and a subject id worth keeping."""
-        if cookie_header is None:
-            consent, subject = self.undecided, None
-        else:
-            raw = cookie_value(cookie_header, self._cookie_bytes)
-            consent, subject = self.codec.loads(raw) if raw is not None else (self.undecided, None)
+    def read_consent(
+        self, cookie_header: bytes | None, gpc: bool, scheme: str = "http"
+    ) -> tuple[Consent, str | None]:
+        """The request's consent (signal applied) and a subject id worth keeping.
+
+        On HTTPS the cookie is ``__Host-``-prefixed (see :meth:`cookie_name`): a cookie under the
+        plain name there can only restrict, never grant. Several consent cookies in one request
+        (cookie tossing) give the most restrictive of them and no subject id unless they agree.
+        """
+        consent, subject = self.undecided, None
+        if cookie_header is not None:
+            name = self.cookie_name(scheme)
+            values = cookie_values(cookie_header, name.encode("latin-1"))
+            if values and name != self.policy.cookie.name:
+                values += cookie_values(cookie_header, self._cookie_bytes)
+            if len(values) == 1:
+                consent, subject = self.codec.loads(values[0])
+            elif values:
+                consent, subject = self.codec.loads_all(values)
         if gpc:
             consent = consent.with_signal(self.gpc_categories)
         return consent, subject
 
+    def cookie_secure(self, scheme: str) -> bool:
+        secure = self.policy.cookie.secure
+        return secure is True or (secure == "auto" and scheme in ("https", "wss"))
+
+    def cookie_name(self, scheme: str) -> str:
+        """The consent cookie's name for a request over ``scheme`` (``__Host-consentkit`` on HTTPS)."""
+        cookie = self.policy.cookie
+        return host_prefixed(cookie.name, secure=self.cookie_secure(scheme), domain=cookie.domain)
+
     def consent_cookie(self, consent: Consent, scheme: str) -> bytes:
         cookie = self.policy.cookie
         return set_cookie_header(
-            cookie.name,
+            self.cookie_name(scheme),
             self.codec.dumps(consent),
             max_age=cookie.max_age_days * 86400,
             same_site=cookie.same_site,
-            secure=cookie.secure is True or (cookie.secure == "auto" and scheme in ("https", "wss")),
+            secure=self.cookie_secure(scheme),
             http_only=cookie.http_only,
             domain=cookie.domain,
         )
@@ -209,7 +233,7 @@ class ConsentMiddleware:
             await self.endpoint.gpc_json(scope, receive, send)
             return
         cookie, signal = self.scan_headers(scope)
-        consent, _ = self.read_consent(cookie, signal)
+        consent, _ = self.read_consent(cookie, signal, scope.get("scheme", "http"))
         state = scope.get("state")
         if state is None:
             scope["state"] = state = {}
@@ -220,7 +244,7 @@ class ConsentMiddleware:
     async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
         """A WebSocket handshake: its ``Set-Cookie`` headers are filtered like any response's."""
         cookie, signal = self.scan_headers(scope)
-        consent, _ = self.read_consent(cookie, signal)
+        consent, _ = self.read_consent(cookie, signal, scope.get("scheme", "http"))
         state = scope.get("state")
         if state is None:
             scope["state"] = state = {}
@@ -269,6 +293,7 @@ class _PageResponder:
         "head",
         "held",
         "injector",
+        "markup",
         "mime",
         "mw",
         "need",
@@ -295,6 +320,8 @@ class _PageResponder:
         self.start: Message | None = None
         self.rewriter: Rewriter | None = None
         self.injector: _PageInjector | None = None
+        #: What the rewriter asks for markup: the injector, or for XHTML pages its XML-safe wrapper.
+        self.markup: Injector | None = None
         self.plan: BlockPlan | None = None
         self.transform = False
         self.done = False
@@ -424,6 +451,7 @@ class _PageResponder:
         _add_vary(headers, self.mw._vary)
         headers.extend(await injector.start_headers())
         self.injector = injector
+        self.markup = cast(Injector, XhtmlInjector(injector)) if mime.is_xhtml else injector
         consent = self.consent
         self.plan = self.mw.plan_for(consent.denied) if consent.denied else None
         return True
@@ -494,21 +522,22 @@ class _PageResponder:
         if transcoder is not None:
             data = transcoder.decode(data, not more)
         out: bytes | None = None
-        injector = self.injector
+        injector, markup = self.injector, self.markup
         assert injector is not None
+        assert markup is not None
         if whole:
             # The whole page at once (the usual case): rewritten once per distinct page and reused.
             out = self.mw.memo.rewrite(
                 data,
                 self.plan,
-                injector,
+                markup,
                 consent_mode=self.mw.consent_mode,
                 on_blocked=injector.blocked_in_page,
             )
         if out is None:
             rewriter = self.rewriter
             if rewriter is None:
-                self.rewriter = rewriter = Rewriter(self.plan, injector, consent_mode=self.mw.consent_mode)
+                self.rewriter = rewriter = Rewriter(self.plan, markup, consent_mode=self.mw.consent_mode)
                 injector.rewriter = rewriter
             out = rewriter.feed(data)
             if not more:
