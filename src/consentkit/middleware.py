@@ -506,13 +506,14 @@ class _PageResponder:
             return  # passed through as it was after all
         head = self.head
         if head is not None:
-            head += data
             if self.decompressor is None:
                 self.held.append(data)
-            if more and len(head) < self.need:
-                return
+            if head or (more and len(data) < self.need):  # else decide on the first chunk as it is
+                head += data
+                if more and len(head) < self.need:
+                    return
+                data = bytes(head)
             self.head = None
-            data = bytes(head)
             whole = whole or not more
             if not await self._begin(data):
                 await self._pass_through(more)
