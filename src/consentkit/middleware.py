@@ -100,6 +100,7 @@ class ConsentMiddleware:
         self.flash_cookie = self.policy.cookie.name + "_saved"
         self._flash_bytes = self.flash_cookie.encode("latin-1")
         self._cookie_bytes = self.policy.cookie.name.encode("latin-1")
+        self._cookie_names: dict[str, bytes] = {}
         self._prefix_len = len(prefix)
         self._plans: dict[frozenset[str], BlockPlan] = {}
         self.warned_encoded = False
@@ -152,9 +153,11 @@ class ConsentMiddleware:
         """
         consent, subject = self.undecided, None
         if cookie_header is not None:
-            name = self.cookie_name(scheme)
-            values = cookie_values(cookie_header, name.encode("latin-1"))
-            if values and name != self.policy.cookie.name:
+            name = self._cookie_names.get(scheme)
+            if name is None:
+                name = self._cookie_names[scheme] = self.cookie_name(scheme).encode("latin-1")
+            values = cookie_values(cookie_header, name)
+            if values and name != self._cookie_bytes:
                 values += cookie_values(cookie_header, self._cookie_bytes)
             if len(values) == 1:
                 consent, subject = self.codec.loads(values[0])
@@ -388,9 +391,7 @@ class _PageResponder:
         if status < 200 or status in _SKIP_STATUS or self.scope["method"] == "HEAD":
             await self.send_next(message)
             return
-        mime = _FAST_TYPES.get(content_types[0]) if len(content_types) == 1 else None
-        if mime is None:
-            mime = extract_mime_type(content_types)
+        mime = _mime_type(content_types)
         sniffing = needs_sniffing(mime)
         self.sniff_scriptable = sniffing and not nosniff(options)
         if not (self.sniff_scriptable or (mime is not None and (mime.is_html or mime.is_xhtml))):
@@ -495,8 +496,6 @@ class _PageResponder:
                 for piece in decompressor.finish():
                     await self._decoded(piece, True)
                 await self._decoded(b"", False)
-            elif self.sent_start and self.transform:
-                await self._send(b"", True, flush=True)
         except CorruptBody as error:
             await self._refuse(str(error))
 
@@ -547,9 +546,9 @@ class _PageResponder:
             out = transcoder.encode(out, not more)
         await self._send(out, more)
 
-    async def _send(self, out: bytes, more: bool, flush: bool = False) -> None:
+    async def _send(self, out: bytes, more: bool) -> None:
         recompressor = self.recompressor
-        if recompressor is not None and (out or not more or flush):
+        if recompressor is not None and (out or not more):
             out = recompressor.compress(out, not more)
         start = self.start
         if start is not None:
@@ -614,16 +613,21 @@ class _PageResponder:
         await self._body(b"", False)
 
 
-#: The usual Content-Type values, parsed once.
-_FAST_TYPES: Final = {
-    value: extract_mime_type([value])
-    for value in (
-        b"text/html",
-        b"text/html; charset=utf-8",
-        b"text/html; charset=UTF-8",
-        b"text/html;charset=utf-8",
-    )
-}
+_MIME_CACHE: dict[bytes, MimeType | None] = {}
+
+
+def _mime_type(values: list[bytes]) -> MimeType | None:
+    """The Content-Type a browser reads; single values (nearly every response) parsed once."""
+    if len(values) != 1:
+        return extract_mime_type(values)
+    value = values[0]
+    try:
+        return _MIME_CACHE[value]
+    except KeyError:
+        mime = extract_mime_type(values)
+        if len(_MIME_CACHE) < 512:
+            _MIME_CACHE[value] = mime
+        return mime
 
 
 def _ambiguous(headers: list[tuple[bytes, bytes]]) -> bool:
