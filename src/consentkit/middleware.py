@@ -49,6 +49,7 @@ Message = dict[str, Any]
 logger = logging.getLogger("consentkit")
 
 _SKIP_STATUS: Final = frozenset({204, 206, 304})
+_MAX_HELD: Final = 1 << 20  # compressed bytes held while a page's first bytes are awaited
 _MAX_PLANS: Final = 256
 
 
@@ -496,6 +497,14 @@ class _PageResponder:
                 for piece in decompressor.finish():
                     await self._decoded(piece, True)
                 await self._decoded(b"", False)
+            elif self.head is not None and sum(map(len, self.held)) > _MAX_HELD:
+                # Compressed bytes that decompress to (almost) nothing: decide on what there is,
+                # or refuse if what there is cannot tell whether a browser would render HTML.
+                if needs_sniffing(self.mime):
+                    await self._refuse("its first bytes did not arrive within 1 MB of compressed data")
+                else:
+                    self.need = 0
+                    await self._decoded(b"", True)
         except CorruptBody as error:
             await self._refuse(str(error))
 
