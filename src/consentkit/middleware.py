@@ -104,7 +104,6 @@ class ConsentMiddleware:
         self._cookie_names: dict[str, bytes] = {}
         self._prefix_len = len(prefix)
         self._plans: dict[frozenset[str], BlockPlan] = {}
-        self.warned_encoded = False
         self.memo = PageMemo()
         self._cookie_patterns: dict[frozenset[str], tuple[str, ...]] = {}
         self._vary = (
