@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 __all__ = ["Encoding", "Transcoder", "bom_encoding", "document_encoding", "lookup"]
@@ -351,7 +352,13 @@ def _letter(data: bytes, i: int) -> bool:
 
 def prescan(data: bytes) -> Encoding | None:
     """HTML "prescan a byte stream to determine its encoding" over the first 1024 bytes."""
-    data = data[:1024]
+    return _prescan(data[:1024])
+
+
+@lru_cache(maxsize=256)
+def _prescan(data: bytes) -> Encoding | None:
+    if b"<meta" not in data.lower():
+        return None
     n = len(data)
     i = 0
     while i < n:
