@@ -98,3 +98,43 @@ async def test_an_xhtml_page_in_chunks_is_well_formed_too(policy: Policy, tmp_pa
     app = make_app(policy, [Route("/", page)], tmp_path=tmp_path)
     async with client_for(app) as client:
         _parses_as_xml((await client.get("/")).content)
+
+
+@pytest.mark.parametrize("media", ["text/xml", "application/xml", "text/xml; charset=utf-8"])
+async def test_an_xhtml_document_served_as_generic_xml_is_rewritten_too(
+    policy: Policy, tmp_path: Path, media: str
+) -> None:
+    """A browser renders an XML document whose root is XHTML <html> as a page, scripts and all."""
+    tracked = XHTML.replace(
+        "<title>Communiqué</title>",
+        '<title>Communiqué</title><script src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>',
+    )
+
+    async def page(request: Request) -> Response:
+        return Response(tracked, media_type=media)
+
+    app = make_app(policy, [Route("/", page)], tmp_path=tmp_path)
+    async with client_for(app) as client:
+        response = await client.get("/")
+    document = _parses_as_xml(response.content)
+    assert "googletagmanager" not in response.text
+    assert any(e.getAttribute("id") == "consentkit-banner" for e in document.getElementsByTagName("section"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+        "<description>&lt;script src=https://www.googletagmanager.com/gtag/js&gt;</description></channel></rss>",
+        '<?xml version="1.0"?><html><body><p>not in the XHTML namespace</p></body></html>',
+        "<feed xmlns='http://www.w3.org/2005/Atom'><html xmlns='http://www.w3.org/1999/xhtml'/></feed>",
+    ],
+)
+async def test_other_xml_documents_pass_untouched(policy: Policy, tmp_path: Path, body: str) -> None:
+    async def page(request: Request) -> Response:
+        return Response(body, media_type="application/xml")
+
+    app = make_app(policy, [Route("/", page)], tmp_path=tmp_path)
+    async with client_for(app) as client:
+        response = await client.get("/")
+    assert response.text == body

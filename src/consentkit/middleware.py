@@ -38,7 +38,15 @@ from .links import filter_link_headers, filter_links
 from .memo import PageMemo
 from .policy import Policy, load_policy
 from .rewrite import BlockPlan, Injector, Rewriter, Rule, blocked_comment
-from .sniff import RESOURCE_HEADER, MimeType, extract_mime_type, needs_sniffing, nosniff, sniff_unknown
+from .sniff import (
+    RESOURCE_HEADER,
+    MimeType,
+    extract_mime_type,
+    needs_sniffing,
+    nosniff,
+    sniff_unknown,
+    xhtml_root,
+)
 from .xhtml import XhtmlInjector
 
 __all__ = ["ConsentMiddleware"]
@@ -394,7 +402,9 @@ class _PageResponder:
         mime = _mime_type(content_types)
         sniffing = needs_sniffing(mime)
         self.sniff_scriptable = sniffing and not nosniff(options)
-        if not (self.sniff_scriptable or (mime is not None and (mime.is_html or mime.is_xhtml))):
+        if not (
+            self.sniff_scriptable or (mime is not None and (mime.is_html or mime.is_xhtml or mime.is_xml))
+        ):
             await self.send_next(message)
             return
         codings = parse_codings(encodings) if encodings else []
@@ -415,7 +425,8 @@ class _PageResponder:
         self.head = bytearray()
         # The sniffer reads the first 1445 bytes; the <meta charset> prescan the first 1024; a BOM 3.
         charset = mime.charset if mime is not None else None
-        self.need = RESOURCE_HEADER if sniffing else 3 if charset and lookup(charset) else 1024
+        xml = mime is not None and mime.is_xml
+        self.need = RESOURCE_HEADER if sniffing or xml else 3 if charset and lookup(charset) else 1024
 
     async def _begin(self, head: bytes) -> bool:
         """The page's type and encoding are known from its first bytes: set up the rewrite, or
@@ -429,9 +440,16 @@ class _PageResponder:
                 return False
             mime = MimeType("text/html")
         assert mime is not None
-        encoding, source = document_encoding(mime.charset, head, xml=mime.is_xhtml)
+        xml = mime.is_xhtml or mime.is_xml
+        encoding, source = document_encoding(mime.charset, head, xml=xml)
         if encoding is not None and encoding.renders_nothing:
             return False  # a browser shows one U+FFFD: nothing in it can load
+        if mime.is_xml:
+            readable = (
+                head if encoding is None or encoding.codec is None else Transcoder(encoding).decode(head)
+            )
+            if not xhtml_root(readable):
+                return False  # an XML document a browser shows as data, not as a page
         headers: list[tuple[bytes, bytes]] = start["headers"]
         label: str | None = None
         if encoding is not None and encoding.codec is not None:
@@ -452,7 +470,7 @@ class _PageResponder:
         _add_vary(headers, self.mw._vary)
         headers.extend(await injector.start_headers())
         self.injector = injector
-        self.markup = cast(Injector, XhtmlInjector(injector)) if mime.is_xhtml else injector
+        self.markup = cast(Injector, XhtmlInjector(injector)) if xml else injector
         consent = self.consent
         self.plan = self.mw.plan_for(consent.denied) if consent.denied else None
         return True

@@ -10,6 +10,7 @@ an unknown MIME type".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
@@ -65,6 +66,11 @@ class MimeType:
     @property
     def is_xhtml(self) -> bool:
         return self.essence == "application/xhtml+xml"
+
+    @property
+    def is_xml(self) -> bool:
+        """A generic XML type: rendered as a page when its root element is XHTML."""
+        return self.essence in ("text/xml", "application/xml")
 
 
 def _token(text: str) -> bool:
@@ -198,6 +204,20 @@ def nosniff(values: Iterable[bytes]) -> bool:
 def needs_sniffing(mime: MimeType | None) -> bool:
     """Whether a browser sniffs the body to decide what it is (no usable type, or an "unknown" one)."""
     return mime is None or mime.essence in _UNKNOWN
+
+
+_XML_PROLOG: Final = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*<(?:[A-Za-z_][\w.-]*:)?html\b([^>]*)>",
+    re.S,
+)
+_XHTML_NS: Final = re.compile(rb"""xmlns(?::[\w.-]+)?\s*=\s*["']http://www\.w3\.org/1999/xhtml["']""")
+
+
+def xhtml_root(head: bytes) -> bool:
+    """Whether an XML document's root element is XHTML ``<html>`` (browsers then render it as a
+    page, scripts and all, whatever its XML type). UTF-16 XML is decoded first by the caller."""
+    match = _XML_PROLOG.match(head)
+    return match is not None and _XHTML_NS.search(match.group(1)) is not None
 
 
 def sniff_unknown(header: bytes, *, scriptable: bool) -> str:
