@@ -488,3 +488,45 @@ async def test_compressed_bytes_that_inflate_to_nothing_are_not_held_without_bou
     # Still unknown after 1 MB of input: refused, since a browser might sniff it as HTML.
     assert sent[0]["status"] == 502
     assert all(header not in m.get("body", b"") for m in sent)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    variant=st.sampled_from(
+        ["utf-8", "utf-16", "iso-2022-jp", "shift_jis", "gzip+utf-16", "gzip+iso-2022-jp"]
+    ),
+    sizes=st.lists(st.integers(1, 300), min_size=1, max_size=12),
+)
+def test_decoding_and_compression_do_not_depend_on_chunking(
+    policy: Policy, variant: str, sizes: list[int]
+) -> None:
+    import anyio
+
+    compressed, _, label = variant.rpartition("+")
+    codec = {"utf-8": "utf-8", "utf-16": "utf-16-le", "iso-2022-jp": "iso2022_jp", "shift_jis": "cp932"}[
+        label
+    ]
+    page = TRACKED.replace("<p>Content</p>", "<p>日本語のページ</p>" * 20)
+    body = page.encode(codec)
+    headers = [(b"content-type", b"text/html; charset=" + label.encode())]
+    if compressed:
+        body = gzip.compress(body)
+        headers.append((b"content-encoding", b"gzip"))
+    chunks, i = [], 0
+    for size in sizes:
+        chunks.append(body[i : i + size])
+        i += size
+    chunks.append(body[i:])
+
+    async def both() -> tuple[bytes, bytes]:
+        _, whole = await fetch_raw(raw_app(policy, headers, [body]))
+        _, pieces = await fetch_raw(raw_app(policy, headers, chunks))
+        return whole, pieces
+
+    whole, pieces = anyio.run(both)
+    if compressed:
+        whole, pieces = gzip.decompress(whole), gzip.decompress(pieces)
+    out = "utf-8" if label == "utf-16" else codec
+    assert pieces.decode(out) == whole.decode(out)
+    assert_rewritten(whole.decode(out), policy)
+    assert "日本語のページ" in whole.decode(out)
