@@ -530,3 +530,13 @@ def test_decoding_and_compression_do_not_depend_on_chunking(
     assert pieces.decode(out) == whole.decode(out)
     assert_rewritten(whole.decode(out), policy)
     assert "日本語のページ" in whole.decode(out)
+
+
+async def test_the_encoding_a_meta_declares_is_stated_in_the_header(policy: Policy) -> None:
+    """consentkit's additions could push a late <meta charset> out of the 1024 bytes a browser
+    prescans; the header says it first."""
+    body = b'<!DOCTYPE html><html><head><meta charset="windows-1251"><title>\xcf\xf0\xe8</title></head>'
+    body += b"<body><h1>Hello</h1><p>\xcf\xf0\xe8\xe2\xe5\xf2</p></body></html>"
+    response = await fetch(raw_app(policy, [(b"content-type", b"text/html")], [body]))
+    assert response.headers["content-type"] == "text/html; charset=windows-1251"
+    assert "Привет" in response.content.decode("cp1251")

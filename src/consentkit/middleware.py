@@ -457,6 +457,10 @@ class _PageResponder:
             label = "utf-8" if encoding.relabel_utf8 else encoding.name
             if source == "header" and not encoding.relabel_utf8:
                 label = None  # already stated where the browser looks first
+        elif encoding is not None and source == "meta" and not xml:
+            # What the <meta> says, stated in the header: consentkit's additions cannot push it
+            # out of the 1024 bytes a browser looks at.
+            label = encoding.name
         content_type = mime.essence.encode("latin-1")
         if label is not None or sniffed or _ambiguous(headers):
             charset = label or mime.charset
