@@ -321,7 +321,7 @@ CODECS = {
 def _codec(name: str) -> tuple[Any, Any]:
     if name == "br":
         brotli = _brotli()
-        return brotli.compress, brotli.decompress
+        return (lambda data: brotli.compress(data, quality=5)), brotli.decompress
     if name == "zstd":
         zstd = _zstd()
         return zstd.compress, zstd.decompress
@@ -493,7 +493,16 @@ async def test_compressed_bytes_that_inflate_to_nothing_are_not_held_without_bou
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     variant=st.sampled_from(
-        ["utf-8", "utf-16", "iso-2022-jp", "shift_jis", "gzip+utf-16", "gzip+iso-2022-jp"]
+        [
+            "utf-8",
+            "utf-16",
+            "iso-2022-jp",
+            "shift_jis",
+            "gzip+utf-16",
+            "gzip+iso-2022-jp",
+            "br+utf-8",
+            "zstd+shift_jis",
+        ]
     ),
     sizes=st.lists(st.integers(1, 300), min_size=1, max_size=12),
 )
@@ -510,8 +519,9 @@ def test_decoding_and_compression_do_not_depend_on_chunking(
     body = page.encode(codec)
     headers = [(b"content-type", b"text/html; charset=" + label.encode())]
     if compressed:
-        body = gzip.compress(body)
-        headers.append((b"content-encoding", b"gzip"))
+        compress, decompress = _codec(compressed)
+        body = compress(body)
+        headers.append((b"content-encoding", compressed.encode()))
     chunks, i = [], 0
     for size in sizes:
         chunks.append(body[i : i + size])
@@ -525,7 +535,7 @@ def test_decoding_and_compression_do_not_depend_on_chunking(
 
     whole, pieces = anyio.run(both)
     if compressed:
-        whole, pieces = gzip.decompress(whole), gzip.decompress(pieces)
+        whole, pieces = decompress(whole), decompress(pieces)
     out = "utf-8" if label == "utf-16" else codec
     assert pieces.decode(out) == whole.decode(out)
     assert_rewritten(whole.decode(out), policy)
@@ -540,3 +550,17 @@ async def test_the_encoding_a_meta_declares_is_stated_in_the_header(policy: Poli
     response = await fetch(raw_app(policy, [(b"content-type", b"text/html")], [body]))
     assert response.headers["content-type"] == "text/html; charset=windows-1251"
     assert "Привет" in response.content.decode("cp1251")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+async def test_a_large_compressed_page_in_one_message_arrives_whole(policy: Policy, coding: str) -> None:
+    compress, decompress = _codec(coding)
+    rows = "".join(f"<tr><td>row {i}</td><td>{i * 7919 % 10007}</td></tr>" for i in range(40000))
+    page = TRACKED.replace("<p>Content</p>", f"<table>{rows}</table><p id=end>the end</p>")
+    assert len(page) > 1 << 20
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-encoding", coding.encode())]
+    _, raw = await fetch_raw(raw_app(policy, headers, [compress(page.encode())]))
+    text = decompress(raw).decode()
+    assert "<p id=end>the end</p>" in text
+    assert text.count("<tr>") == 40000
+    assert_rewritten(text, policy)

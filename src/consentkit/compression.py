@@ -148,10 +148,16 @@ class _Brotli:
     def feed(self, data: bytes) -> Iterator[bytes]:
         try:
             out = self.obj.process(data, output_buffer_limit=CHUNK)
+            stalled = 0
             while True:
                 if out:
                     yield out
-                if self.obj.can_accept_more_data() or self.obj.is_finished():
+                    stalled = 0
+                elif self.obj.can_accept_more_data() or stalled > 2:
+                    return  # everything given has been decoded: wait for more input
+                else:
+                    stalled += 1
+                if self.obj.is_finished():
                     return
                 out = self.obj.process(b"", output_buffer_limit=CHUNK)
         except _brotli.error as exc:

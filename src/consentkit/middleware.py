@@ -493,7 +493,8 @@ class _PageResponder:
                 # Usually the whole compressed page in one message: rewrite it as one page if small.
                 pieces: list[bytes] = []
                 size = 0
-                for piece in decompressor.feed(body):
+                stream = decompressor.feed(body)
+                for piece in stream:
                     pieces.append(piece)
                     size += len(piece)
                     if size > self.mw.memo.max_page:
@@ -506,7 +507,7 @@ class _PageResponder:
                 Decompressor(decompressor.codings).check(body)
                 for piece in pieces:
                     await self._decoded(piece, True)
-                for piece in decompressor.feed(b""):
+                for piece in stream:  # the same stream, where it stopped
                     await self._decoded(piece, True)
                 for piece in decompressor.finish():
                     await self._decoded(piece, True)
