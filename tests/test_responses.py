@@ -555,12 +555,13 @@ async def test_the_encoding_a_meta_declares_is_stated_in_the_header(policy: Poli
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
 async def test_a_large_compressed_page_in_one_message_arrives_whole(policy: Policy, coding: str) -> None:
     compress, decompress = _codec(coding)
-    rows = "".join(f"<tr><td>row {i}</td><td>{i * 7919 % 10007}</td></tr>" for i in range(40000))
+    rows = "".join(f"<tr><td>row {i}</td><td>{i * 7919 % 10007}</td></tr>" for i in range(28000))
     page = TRACKED.replace("<p>Content</p>", f"<table>{rows}</table><p id=end>the end</p>")
     assert len(page) > 1 << 20
     headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-encoding", coding.encode())]
     _, raw = await fetch_raw(raw_app(policy, headers, [compress(page.encode())]))
     text = decompress(raw).decode()
     assert "<p id=end>the end</p>" in text
-    assert text.count("<tr>") == 40000
-    assert_rewritten(text, policy)
+    assert text.count("<tr>") == 28000
+    table = text[text.index("<table>") : text.index("</table>") + 8]
+    assert_rewritten(text.replace(table, ""), policy)  # (the oracle is slow on 28,000 rows)
