@@ -565,3 +565,31 @@ async def test_a_large_compressed_page_in_one_message_arrives_whole(policy: Poli
     assert text.count("<tr>") == 28000
     table = text[text.index("<table>") : text.index("</table>") + 8]
     assert_rewritten(text.replace(table, ""), policy)  # (the oracle is slow on 28,000 rows)
+
+
+@pytest.mark.parametrize("size", [4 << 20, 1 << 20, 1000])
+async def test_a_large_compressed_body_that_is_not_html_passes_whole(policy: Policy, size: int) -> None:
+    text = ("plain text, not a page " * ((3 << 20) // 23)).encode()
+    body = gzip.compress(text, 1)
+    sent = await call(raw_app(policy, [(b"content-encoding", b"gzip")], chunked(body, size)))
+    assert sent[0]["headers"] == [(b"content-encoding", b"gzip")]
+    bodies = sent[1:]
+    assert b"".join(m["body"] for m in bodies) == body
+    assert [m.get("more_body", False) for m in bodies][-1] is False, "the body ends"
+    assert sum(1 for m in bodies if not m.get("more_body", False)) == 1
+
+
+async def call(app: Any) -> list[dict[str, Any]]:
+    """Every message the app behind the middleware sends for GET /, in order."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    await app(
+        {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}, receive, send
+    )
+    return sent

@@ -309,6 +309,7 @@ class _PageResponder:
         "mw",
         "need",
         "plan",
+        "raw_more",
         "recompressor",
         "rewriter",
         "scope",
@@ -347,6 +348,8 @@ class _PageResponder:
         self.held: list[bytes] = []
         self.decompressor: Decompressor | None = None
         self.recompressor: Recompressor | None = None
+        #: Whether the app's current body message is followed by more (compressed bodies).
+        self.raw_more = True
         self.transcoder: Transcoder | None = None
 
     async def send(self, message: Message) -> None:
@@ -483,6 +486,7 @@ class _PageResponder:
         if self.done:
             return
         decompressor = self.decompressor
+        self.raw_more = more
         try:
             if decompressor is None:
                 await self._decoded(body, more, whole=self.start is not None and not more)
@@ -593,6 +597,8 @@ class _PageResponder:
 
     async def _pass_through(self, more: bool) -> None:
         """Not HTML after all: the app's response goes out exactly as the app sent it."""
+        if self.decompressor is not None:
+            more = self.raw_more  # what was held is the app's own (compressed) messages
         start = self.start
         assert start is not None
         self.start = None
