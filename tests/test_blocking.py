@@ -175,8 +175,8 @@ async def test_gzip_outside_consentkit_blocks_then_compresses(tmp_path: Path) ->
     assert_nothing_tracks(response.text, policy)  # httpx decompressed it
 
 
-async def test_gzip_inside_consentkit_is_left_alone(tmp_path: Path) -> None:
-    """The documented wrong order: an encoded body is never rewritten (so it must not be)."""
+async def test_gzip_inside_consentkit_is_decompressed_rewritten_and_compressed_again(tmp_path: Path) -> None:
+    """Compression inside the app (Django's GZipMiddleware where users put it) no longer hides trackers."""
     policy = parse_policy(POLICY_YAML)
 
     async def page(request: Request) -> Response:
@@ -187,7 +187,9 @@ async def test_gzip_inside_consentkit_is_left_alone(tmp_path: Path) -> None:
     app.add_middleware(ConsentMiddleware, policy=policy, secret_keys=[KEY], audit_path=tmp_path / "a.jsonl")
     async with client_for(app) as client:
         response = await client.get("/", headers={"accept-encoding": "gzip"})
-    assert response.text == FIXTURE
+    assert response.headers["content-encoding"] == "gzip"
+    assert_nothing_tracks(response.text, policy)  # httpx decompressed it
+    assert 'id="consentkit-banner"' in response.text
 
 
 async def test_inert_mode_keeps_tags_disabled_in_place(tmp_path: Path) -> None:

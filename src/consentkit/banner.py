@@ -91,10 +91,12 @@ def _button(action: str, text: str) -> str:
     return f'<button class="ck-btn" type="submit" name="action" value="{action}">{_e(text)}</button>'
 
 
-def _hidden(next_value: str, lang: str) -> str:
+def _hidden(next_value: str, lang: str, version: str) -> str:
+    """The hidden fields of every decision form; ``version`` is the policy the visitor was shown."""
     return (
         f'<input type="hidden" name="next" value="{next_value}">'
         f'<input type="hidden" name="lang" value="{_e(lang)}">'
+        f'<input type="hidden" name="version" value="{_e(version)}">'
     )
 
 
@@ -191,7 +193,7 @@ class Renderer:
     def _banner_markup(self, lang: str, root_path: str, gpc_note: bool, checked: frozenset[str]) -> str:
         msgs = self.policy.messages(lang)
         action = self._action(root_path)
-        hidden = _hidden(_NEXT, lang)
+        hidden = _hidden(_NEXT, lang, self.policy.version)
         gpc = f'<p class="ck-gpc" role="status">{_e(msgs.gpc_honored)}</p>' if gpc_note else ""
         url = msgs.privacy_policy_url
         policy_link = f'<a class="ck-policy" href="{_e(url)}">{_e(msgs.privacy_policy)}</a>' if url else ""
@@ -341,7 +343,8 @@ class Renderer:
             f'<div class="ck-embed" data-consentkit-placeholder="{_e(rule.category)}"{style}'
             f' lang="{_e(lang)}" data-saved="{_e(msgs.saved)}">'
             f"<p>{text}</p>"
-            f'<form method="post" action="{self._action(root_path)}">{_hidden(_NEXT, lang)}'
+            f'<form method="post" action="{self._action(root_path)}">'
+            f"{_hidden(_NEXT, lang, self.policy.version)}"
             f'<input type="hidden" name="categories" value="{_e(rule.category)}">'
             f'<button class="ck-btn" type="submit" name="action" value="embed">{button}</button></form>'
         )
@@ -393,7 +396,7 @@ class Renderer:
             f' lang="{_e(lang)}">'
             f'<h1 id="ck-title">{_e(msgs.settings_title)}</h1>{notes}'
             f"<p>{_e(msgs.settings_intro)}</p><p>{current}</p><p>{self._body(msgs)}</p>"
-            f'<form method="post" action="{action}">{_hidden(_e(next_url), lang)}'
+            f'<form method="post" action="{action}">{_hidden(_e(next_url), lang, self.policy.version)}'
             '<input type="hidden" name="channel" value="settings">'
             f"<fieldset><legend>{_e(msgs.settings)}</legend>{cats}</fieldset>"
             # Save comes first: it is the button Enter on a checkbox submits with.

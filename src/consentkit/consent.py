@@ -297,6 +297,32 @@ class ConsentCodec:
             return undecided, None
         return consent, subject
 
+    def loads_all(self, values: Sequence[str], *, now: float | None = None) -> tuple[Consent, str | None]:
+        """Several consent cookies in one request: never more than the most restrictive of them.
+
+        A category is granted only if every cookie grants it, refused if any refuses it, and
+        left unanswered (asked again) otherwise. The subject id is kept only if all agree.
+        """
+        decoded = [self.loads(v, now=now) for v in values]
+        consents = [c for c, _ in decoded]
+        subjects = {s for _, s in decoded}
+        subject = subjects.pop() if len(subjects) == 1 else None
+        explicit: dict[str, bool] = {}
+        for category in self.policy.optional_categories:
+            answers = [c.explicit.get(category) for c in consents]
+            if False in answers:
+                explicit[category] = False
+            elif all(a is True for a in answers):
+                explicit[category] = True
+        first = consents[0]
+        merged = replace(
+            first,
+            explicit=explicit,
+            subject_id=subject,
+            signal_recorded=all(c.signal_recorded for c in consents),
+        )
+        return (merged if explicit else self._undecided), subject
+
     def _decode(self, value: str) -> _Decoded:
         """Verify and parse a cookie value; the results are cached (a Consent is immutable)."""
         hit = self._cache.get(value)

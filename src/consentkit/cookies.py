@@ -10,7 +10,15 @@ from typing import Final
 
 from .policy import Policy
 
-__all__ = ["cookie_value", "expire_headers", "parse_cookie_header", "set_cookie_header", "set_cookie_name"]
+__all__ = [
+    "cookie_value",
+    "cookie_values",
+    "expire_headers",
+    "host_prefixed",
+    "parse_cookie_header",
+    "set_cookie_header",
+    "set_cookie_name",
+]
 
 _EXPIRED: Final = "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
 
@@ -50,6 +58,41 @@ def cookie_value(header: bytes, name: bytes) -> str | None:
             except UnicodeDecodeError:
                 return None
         start = pos + 1
+
+
+def cookie_values(header: bytes, name: bytes) -> list[str]:
+    """Every value of cookie ``name`` in a raw ``Cookie`` header, in order.
+
+    A browser sends one cookie per (name, domain, path): a sibling subdomain can add a second
+    ``consentkit`` cookie (``Domain=`` the parent, a deeper ``Path``) next to the visitor's own.
+    """
+    values: list[str] = []
+    start = 0
+    size = len(name)
+    while True:
+        pos = header.find(name, start)
+        if pos < 0:
+            return values
+        start = pos + 1
+        before = header[:pos].rstrip(b" \t")
+        if (before and not before.endswith(b";")) or header[pos + size : pos + size + 1] != b"=":
+            continue
+        end = header.find(b";", pos)
+        raw = header[pos + size + 1 : end if end >= 0 else len(header)].strip()
+        if len(raw) >= 2 and raw[:1] == raw[-1:] == b'"':
+            raw = raw[1:-1]
+        try:
+            values.append(raw.decode("ascii"))
+        except UnicodeDecodeError:
+            values.append("")  # present but unreadable: it still counts (as no decision)
+
+
+def host_prefixed(name: str, *, secure: bool, domain: str | None) -> str:
+    """The consent cookie's name on the wire: ``__Host-`` + name when the cookie is Secure, host-only
+    and ``Path=/``, so no sibling subdomain and no plain-HTTP page can set or shadow it."""
+    if secure and not domain and not name.startswith(("__Host-", "__Secure-")):
+        return "__Host-" + name
+    return name
 
 
 def set_cookie_header(

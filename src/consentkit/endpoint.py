@@ -57,21 +57,26 @@ def safe_next(value: str | None, host: str, root_path: str = "") -> str:
     """A same-site path to redirect to; anything that could leave the site becomes the site root.
 
     Accepts ``/path?query`` (and an absolute URL on this very host, reduced to its path).
-    Rejects scheme-relative ``//host``, backslashes, control characters and over-long values.
+    Rejects scheme-relative ``//host``, backslashes, control characters, over-long values and
+    anything a URL parser cannot read (``http://[::1``): it never raises.
     """
     fallback = (root_path or "") + "/"
     if not value or len(value) > 2048:
         return fallback
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or "\\" in value:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in value) or "\\" in value:
         return fallback
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        if parts.scheme not in ("http", "https") or parts.netloc.lower() != host.lower():
-            return fallback
-        value = parts.path or "/"
-        if parts.query:
-            value += "?" + parts.query
+    try:
         parts = urlsplit(value)
+        if parts.scheme or parts.netloc:
+            if parts.scheme not in ("http", "https") or parts.netloc.lower() != host.lower():
+                return fallback
+            value = parts.path or "/"
+            if parts.query:
+                value += "?" + parts.query
+            if parts.fragment:
+                value += "#" + parts.fragment
+    except ValueError:
+        return fallback
     if not value.startswith("/") or value.startswith("//"):
         return fallback
     return quote(value, safe="/?&=%:@!$'()*+,;~-._#")
@@ -314,6 +319,10 @@ class ConsentEndpoint:
             out.extend(
                 (b"set-cookie", h) for h in expire_headers(patterns, present, host, mw.policy.cookie.domain)
             )
+        plain = mw.policy.cookie.name
+        if mw.cookie_name(scheme) != plain and plain in present:
+            # An unprefixed consent cookie (ours from before, or tossed): removed where we can reach it.
+            out.extend((b"set-cookie", h) for h in expire_headers((plain,), present, host))
         if is_json:
             document = self._consent_json(after)
             document["record_id"] = record["record_id"]
@@ -326,7 +335,7 @@ class ConsentEndpoint:
     # --- helpers ---
 
     def _request_consent(self, scope: Scope) -> tuple[Consent, str | None]:
-        return self.mw.read_consent(*self.mw.scan_headers(scope))
+        return self.mw.read_consent(*self.mw.scan_headers(scope), scope.get("scheme", "http"))
 
     def _consent_json(self, consent: Consent) -> dict[str, Any]:
         document = consent.to_json()
@@ -355,17 +364,16 @@ class ConsentEndpoint:
             raise _Refusal(403, "this request comes from another site")
 
     def _ours(self, url: str, host: str, scheme: str) -> bool:
-        """Whether ``url`` (an Origin or Referer) is this site: same host, and same port when the
-        Host header names one (so a TLS-terminating proxy in front does not break it)."""
+        """Whether ``url`` (an Origin or Referer) is this site: same scheme and host, and same
+        port (the Host header's, else the scheme's default). ``http://site`` posting to
+        ``https://site`` is another origin: a page an attacker on the network can write."""
         key = _origin_key(url)
         if key in self.trusted:
             return True
         own = _origin_key(f"{scheme}://{host}")
-        if not key[1] or key[1] != own[1]:
+        if not key[1] or key[1] != own[1] or key[0] != own[0]:
             return False
-        if ":" in host.rsplit("]", 1)[-1]:
-            return key[2] == own[2]
-        return key[2] == _default(key[0])
+        return key[2] == own[2]
 
 
 def _default(scheme: str) -> str:

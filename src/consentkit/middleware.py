@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from os import PathLike
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -21,10 +21,14 @@ import anyio.to_thread
 from .audit import AuditError, AuditLog, category_states
 from .audit_setup import build_audit_log
 from .banner import Renderer
+from .charsets import Encoding, Transcoder, document_encoding, lookup
+from .compression import CorruptBody, Decompressor, Recompressor, parse_codings, supported_codings
 from .consent import Consent, ConsentCodec, resolve_secret_keys
 from .cookies import (
     cookie_value,
+    cookie_values,
     denied_cookie_patterns,
+    host_prefixed,
     is_denied_cookie,
     set_cookie_header,
     set_cookie_name,
@@ -32,10 +36,21 @@ from .cookies import (
 from .endpoint import ConsentEndpoint
 from .language import match_language, negotiate
 from .layout import SettingsLayout
+from .links import filter_link_headers, filter_links
 from .memo import PageMemo
 from .policy import Policy, load_policy
 from .ratelimit import RateLimiter
-from .rewrite import BlockPlan, Rewriter, Rule, blocked_comment
+from .rewrite import BlockPlan, Injector, Rewriter, Rule, blocked_comment
+from .sniff import (
+    RESOURCE_HEADER,
+    MimeType,
+    extract_mime_type,
+    needs_sniffing,
+    nosniff,
+    sniff_unknown,
+    xhtml_root,
+)
+from .xhtml import XhtmlInjector
 
 __all__ = ["ConsentMiddleware"]
 
@@ -44,8 +59,8 @@ Message = dict[str, Any]
 
 logger = logging.getLogger("consentkit")
 
-_HTML_TYPES: Final = (b"text/html", b"application/xhtml+xml")
 _SKIP_STATUS: Final = frozenset({204, 206, 304})
+_MAX_HELD: Final = 1 << 20  # compressed bytes held while a page's first bytes are awaited
 _MAX_PLANS: Final = 256
 #: A full document: a doctype, or an ``<html>``, ``<head>`` or ``<body>`` start tag.
 _DOCUMENT: Final = re.compile(rb"<(?:!doctype|html|head|body)[\s/>]", re.IGNORECASE)
@@ -97,9 +112,9 @@ class ConsentMiddleware:
         self.flash_cookie = self.policy.cookie.name + "_saved"
         self._flash_bytes = self.flash_cookie.encode("latin-1")
         self._cookie_bytes = self.policy.cookie.name.encode("latin-1")
+        self._cookie_names: dict[str, bytes] = {}
         self._prefix_len = len(prefix)
         self._plans: dict[frozenset[str], BlockPlan] = {}
-        self.warned_encoded = False
         self.memo = PageMemo()
         self._cookie_patterns: dict[frozenset[str], tuple[str, ...]] = {}
         self._vary = (
@@ -141,25 +156,48 @@ class ConsentMiddleware:
                 signal = signal or (self.dnt_on and value.strip() == b"1")
         return cookie, signal
 
-    def read_consent(self, cookie_header: bytes | None, gpc: bool) -> tuple[Consent, str | None]:
-        """The request's consent (signal applied) and a subject id worth keeping."""
-        if cookie_header is None:
-            consent, subject = self.undecided, None
-        else:
-            raw = cookie_value(cookie_header, self._cookie_bytes)
-            consent, subject = self.codec.loads(raw) if raw is not None else (self.undecided, None)
+    def read_consent(
+        self, cookie_header: bytes | None, gpc: bool, scheme: str = "http"
+    ) -> tuple[Consent, str | None]:
+        """The request's consent (signal applied) and a subject id worth keeping.
+
+        On HTTPS the cookie is ``__Host-``-prefixed (see :meth:`cookie_name`): a cookie under the
+        plain name there can only restrict, never grant. Several consent cookies in one request
+        (cookie tossing) give the most restrictive of them and no subject id unless they agree.
+        """
+        consent, subject = self.undecided, None
+        if cookie_header is not None:
+            name = self._cookie_names.get(scheme)
+            if name is None:
+                name = self._cookie_names[scheme] = self.cookie_name(scheme).encode("latin-1")
+            values = cookie_values(cookie_header, name)
+            if values and name != self._cookie_bytes:
+                values += cookie_values(cookie_header, self._cookie_bytes)
+            if len(values) == 1:
+                consent, subject = self.codec.loads(values[0])
+            elif values:
+                consent, subject = self.codec.loads_all(values)
         if gpc:
             consent = consent.with_signal(self.gpc_categories)
         return consent, subject
 
+    def cookie_secure(self, scheme: str) -> bool:
+        secure = self.policy.cookie.secure
+        return secure is True or (secure == "auto" and scheme in ("https", "wss"))
+
+    def cookie_name(self, scheme: str) -> str:
+        """The consent cookie's name for a request over ``scheme`` (``__Host-consentkit`` on HTTPS)."""
+        cookie = self.policy.cookie
+        return host_prefixed(cookie.name, secure=self.cookie_secure(scheme), domain=cookie.domain)
+
     def consent_cookie(self, consent: Consent, scheme: str) -> bytes:
         cookie = self.policy.cookie
         return set_cookie_header(
-            cookie.name,
+            self.cookie_name(scheme),
             self.codec.dumps(consent),
             max_age=cookie.max_age_days * 86400,
             same_site=cookie.same_site,
-            secure=cookie.secure is True or (cookie.secure == "auto" and scheme in ("https", "wss")),
+            secure=self.cookie_secure(scheme),
             http_only=cookie.http_only,
             domain=cookie.domain,
         )
@@ -214,7 +252,10 @@ class ConsentMiddleware:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            if scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         path: str = scope["path"]
         root = scope.get("root_path", "")
@@ -227,7 +268,7 @@ class ConsentMiddleware:
             await self.endpoint.gpc_json(scope, receive, send)
             return
         cookie, signal = self.scan_headers(scope)
-        consent, _ = self.read_consent(cookie, signal)
+        consent, _ = self.read_consent(cookie, signal, scope.get("scheme", "http"))
         state = scope.get("state")
         if state is None:
             scope["state"] = state = {}
@@ -236,20 +277,72 @@ class ConsentMiddleware:
         responder = _PageResponder(self, scope, consent, cookie, send)
         await self.app(scope, receive, responder.send)
 
+    async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
+        """A WebSocket handshake: its ``Set-Cookie`` headers are filtered like any response's."""
+        cookie, signal = self.scan_headers(scope)
+        consent, _ = self.read_consent(cookie, signal, scope.get("scheme", "http"))
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = state = {}
+        state["consent"] = consent
+        if not consent.denied:
+            await self.app(scope, receive, send)
+            return
+        patterns = self.cookie_patterns(consent.denied)
+
+        async def filtered_send(message: Message) -> None:
+            if message["type"] in ("websocket.accept", "websocket.http.response.start") and patterns:
+                headers = message.get("headers")
+                if headers:
+                    message["headers"] = _drop_denied_cookies(headers, patterns)
+            await send(message)
+
+        await self.app(scope, receive, filtered_send)
+
+
+def _drop_denied_cookies(
+    headers: Iterable[tuple[bytes, bytes]], patterns: tuple[str, ...]
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` without the ``Set-Cookie`` of cookies the visitor has not consented to."""
+    return [
+        (k, v)
+        for k, v in headers
+        if k.lower() != b"set-cookie" or not is_denied_cookie(patterns, set_cookie_name(v))
+    ]
+
 
 class _PageResponder:
-    """Per-request state: watches one response and rewrites it if it is HTML."""
+    """Per-request state: watches one response and rewrites it if a browser would render it as HTML.
+
+    What a browser renders as HTML is decided as the browser decides it (:mod:`.sniff`): the
+    last valid ``Content-Type``, else the body's first bytes unless ``nosniff``. A compressed
+    body is decompressed and compressed again (:mod:`.compression`); a page in an encoding that
+    is not ASCII-compatible is decoded for the rewriter and encoded again (:mod:`.charsets`).
+    """
 
     __slots__ = (
         "consent",
+        "content_type",
         "cookie",
+        "decompressor",
+        "done",
+        "head",
+        "held",
         "injector",
+        "markup",
+        "mime",
         "mw",
+        "need",
         "plan",
+        "raw_more",
+        "recompressor",
         "rewriter",
         "scope",
         "send_next",
+        "sent_start",
+        "sniff_scriptable",
         "start",
+        "transcoder",
         "transform",
     )
 
@@ -264,8 +357,25 @@ class _PageResponder:
         self.start: Message | None = None
         self.rewriter: Rewriter | None = None
         self.injector: _PageInjector | None = None
+        #: What the rewriter asks for markup: the injector, or for XHTML pages its XML-safe wrapper.
+        self.markup: Injector | None = None
         self.plan: BlockPlan | None = None
         self.transform = False
+        self.done = False
+        self.sent_start = False
+        self.mime: MimeType | None = None
+        self.content_type = b""
+        self.sniff_scriptable = False
+        #: Decoded body bytes held until the page's type and encoding are known (None: known).
+        self.head: bytearray | None = None
+        self.need = 0
+        #: The app's own body messages held meanwhile, to pass on untouched if it is not HTML.
+        self.held: list[bytes] = []
+        self.decompressor: Decompressor | None = None
+        self.recompressor: Recompressor | None = None
+        #: Whether the app's current body message is followed by more (compressed bodies).
+        self.raw_more = True
+        self.transcoder: Transcoder | None = None
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -275,6 +385,14 @@ class _PageResponder:
             await self._body(message.get("body", b""), message.get("more_body", False))
         elif kind == "http.response.pathsend" and self.transform:
             await self._pathsend(message["path"])
+        elif kind == "http.response.early_hint" and self.consent.denied:
+            # Hypercorn's 103 Early Hints extension: {"links": [b"</a.css>; rel=preload", ...]}
+            plan = self.mw.plan_for(self.consent.denied)
+            links = [f for f in (filter_links(v, plan) for v in message.get("links", [])) if f is not None]
+            if links:
+                await self.send_next({**message, "links": links})
+        elif self.done:
+            return  # the response was refused or cut: nothing more of it goes out
         else:
             await self.send_next(message)
 
@@ -282,82 +400,269 @@ class _PageResponder:
         headers: list[tuple[bytes, bytes]] = message.get("headers", [])
         consent = self.consent
         patterns = self.mw.cookie_patterns(consent.denied) if consent.denied else ()
-        content_type = b""
-        encoded = False
-        has_set_cookie = False
+        content_types: list[bytes] = []
+        encodings: list[bytes] = []
+        options: list[bytes] = []
+        has_set_cookie = has_link = False
         for key, value in headers:
             lowered = key.lower()
             if lowered == b"content-type":
-                content_type = value
+                content_types.append(value)
             elif lowered == b"content-encoding":
-                encoded = value.strip().lower() not in (b"", b"identity")
+                encodings.append(value)
             elif lowered == b"set-cookie":
                 has_set_cookie = True
+            elif lowered == b"link":
+                has_link = True
+            elif lowered == b"x-content-type-options":
+                options.append(value)
         if has_set_cookie and patterns:
-            headers = [
-                (k, v)
-                for k, v in headers
-                if k.lower() != b"set-cookie" or not is_denied_cookie(patterns, set_cookie_name(v))
-            ]
+            headers = _drop_denied_cookies(headers, patterns)
             message["headers"] = headers
+        if has_link and consent.denied:
+            linked = filter_link_headers(headers, self.mw.plan_for(consent.denied))
+            if linked is not None:
+                message["headers"] = headers = linked
         status = message["status"]
-        media = content_type.split(b";", 1)[0].strip().lower()
-        if encoded and media in _HTML_TYPES and not self.mw.warned_encoded:
-            self.mw.warned_encoded = True
-            logger.warning(
-                "consentkit: an HTML response reached ConsentMiddleware already compressed (%s), so it was "
-                "neither checked for trackers nor given a banner. Add compression outside ConsentMiddleware.",
-                self.scope.get("path"),
-            )
-        if (
-            media not in _HTML_TYPES
-            or encoded
-            or status < 200
-            or status in _SKIP_STATUS
-            or self.scope["method"] == "HEAD"
-            or _unsupported_charset(content_type)
+        if status < 200 or status in _SKIP_STATUS or self.scope["method"] == "HEAD":
+            await self.send_next(message)
+            return
+        mime = _mime_type(content_types)
+        sniffing = needs_sniffing(mime)
+        self.sniff_scriptable = sniffing and not nosniff(options)
+        if not (
+            self.sniff_scriptable or (mime is not None and (mime.is_html or mime.is_xhtml or mime.is_xml))
         ):
             await self.send_next(message)
             return
+        codings = parse_codings(encodings) if encodings else []
+        if codings:
+            unsupported = [c for c in codings if c not in supported_codings()]
+            if unsupported:
+                if sniffing:
+                    await self.send_next(message)  # cannot even tell whether it is HTML
+                    return
+                self.start = message
+                await self._refuse(f"its Content-Encoding {', '.join(unsupported)} cannot be decoded here")
+                return
+            self.decompressor = Decompressor(codings)
+            self.recompressor = Recompressor(codings)
+        self.mime = mime
         self.transform = True
         self.start = message
-        injector = _PageInjector(self, content_type)
-        message["headers"] = headers = [h for h in headers if h[0].lower() != b"content-length"]
+        self.head = bytearray()
+        # The sniffer reads the first 1445 bytes; the <meta charset> prescan the first 1024; a BOM 3.
+        charset = mime.charset if mime is not None else None
+        xml = mime is not None and mime.is_xml
+        self.need = RESOURCE_HEADER if sniffing or xml else 3 if charset and lookup(charset) else 1024
+
+    async def _begin(self, head: bytes) -> bool:
+        """The page's type and encoding are known from its first bytes: set up the rewrite, or
+        return False when a browser would not render it as HTML after all."""
+        mime = self.mime
+        start = self.start
+        assert start is not None
+        sniffed = mime is None or needs_sniffing(mime)
+        if sniffed:
+            if sniff_unknown(head, scriptable=self.sniff_scriptable) != "text/html":
+                return False
+            mime = MimeType("text/html")
+        assert mime is not None
+        xml = mime.is_xhtml or mime.is_xml
+        encoding, source = document_encoding(mime.charset, head, xml=xml)
+        if encoding is not None and encoding.renders_nothing:
+            return False  # a browser shows one U+FFFD: nothing in it can load
+        if mime.is_xml:
+            readable = (
+                head if encoding is None or encoding.codec is None else Transcoder(encoding).decode(head)
+            )
+            if not xhtml_root(readable):
+                return False  # an XML document a browser shows as data, not as a page
+        headers: list[tuple[bytes, bytes]] = start["headers"]
+        label: str | None = None
+        if encoding is not None and encoding.codec is not None:
+            self.transcoder = Transcoder(encoding)
+            label = "utf-8" if encoding.relabel_utf8 else encoding.name
+            if source == "header" and not encoding.relabel_utf8:
+                label = None  # already stated where the browser looks first
+        elif encoding is not None and source == "meta" and not xml:
+            # What the <meta> says, stated in the header: consentkit's additions cannot push it
+            # out of the 1024 bytes a browser looks at.
+            label = encoding.name
+        content_type = mime.essence.encode("latin-1")
+        if label is not None or sniffed or _ambiguous(headers):
+            charset = label or mime.charset
+            value = content_type + (b"; charset=" + charset.encode("latin-1") if charset else b"")
+            headers = [h for h in headers if h[0].lower() != b"content-type"]
+            headers.append((b"content-type", value))
+        inner = b"text/html; charset=utf-8" if self.transcoder is not None else _inner_type(mime, encoding)
+        self.content_type = inner
+        injector = _PageInjector(self, inner)
+        start["headers"] = headers = [h for h in headers if h[0].lower() != b"content-length"]
         _add_vary(headers, self.mw._vary)
         headers.extend(await injector.start_headers())
         self.injector = injector
+        self.markup = cast(Injector, XhtmlInjector(injector)) if xml else injector
+        consent = self.consent
         self.plan = self.mw.plan_for(consent.denied) if consent.denied else None
+        return True
 
     async def _body(self, body: bytes, more: bool) -> None:
-        injector = self.injector
-        assert injector is not None
-        injector.see(body)
-        start = self.start
+        if self.done:
+            return
+        decompressor = self.decompressor
+        self.raw_more = more
+        try:
+            if decompressor is None:
+                await self._decoded(body, more, whole=self.start is not None and not more)
+                return
+            if self.head is not None:
+                self.held.append(body)
+            if self.start is not None and not more:
+                # Usually the whole compressed page in one message: rewrite it as one page if small.
+                pieces: list[bytes] = []
+                size = 0
+                stream = decompressor.feed(body)
+                for piece in stream:
+                    pieces.append(piece)
+                    size += len(piece)
+                    if size > self.mw.memo.max_page:
+                        break
+                else:
+                    pieces.extend(decompressor.finish())
+                    await self._decoded(b"".join(pieces), False, whole=True)
+                    return
+                # A large page: check it whole before anything is sent, so a bomb gets a clean 502.
+                Decompressor(decompressor.codings).check(body)
+                for piece in pieces:
+                    await self._decoded(piece, True)
+                for piece in stream:  # the same stream, where it stopped
+                    await self._decoded(piece, True)
+                for piece in decompressor.finish():
+                    await self._decoded(piece, True)
+                await self._decoded(b"", False)
+                return
+            for piece in decompressor.feed(body):
+                await self._decoded(piece, True)
+            if not more:
+                for piece in decompressor.finish():
+                    await self._decoded(piece, True)
+                await self._decoded(b"", False)
+            elif self.head is not None and sum(map(len, self.held)) > _MAX_HELD:
+                # Compressed bytes that decompress to (almost) nothing: decide on what there is,
+                # or refuse if what there is cannot tell whether a browser would render HTML.
+                if needs_sniffing(self.mime):
+                    await self._refuse("its first bytes did not arrive within 1 MB of compressed data")
+                else:
+                    self.need = 0
+                    await self._decoded(b"", True)
+        except CorruptBody as error:
+            await self._refuse(str(error))
+
+    async def _decoded(self, data: bytes, more: bool, whole: bool = False) -> None:
+        """Decompressed page bytes: held until the type and encoding are known, then rewritten."""
+        if not self.transform:
+            return  # passed through as it was after all
+        head = self.head
+        if head is not None:
+            if self.decompressor is None:
+                self.held.append(data)
+            if head or (more and len(data) < self.need):  # else decide on the first chunk as it is
+                head += data
+                if more and len(head) < self.need:
+                    return
+                data = bytes(head)
+            self.head = None
+            whole = whole or not more
+            if not await self._begin(data):
+                await self._pass_through(more)
+                return
+            self.held = []
+        transcoder = self.transcoder
+        if transcoder is not None:
+            data = transcoder.decode(data, not more)
+        assert self.injector is not None
+        self.injector.see(data)
         out: bytes | None = None
-        if start is not None and not more:
+        injector, markup = self.injector, self.markup
+        assert injector is not None
+        assert markup is not None
+        if whole:
             # The whole page at once (the usual case): rewritten once per distinct page and reused.
             out = self.mw.memo.rewrite(
-                body,
+                data,
                 self.plan,
-                injector,
+                markup,
                 consent_mode=self.mw.consent_mode,
                 on_blocked=injector.blocked_in_page,
             )
         if out is None:
             rewriter = self.rewriter
             if rewriter is None:
-                self.rewriter = rewriter = Rewriter(self.plan, injector, consent_mode=self.mw.consent_mode)
+                self.rewriter = rewriter = Rewriter(self.plan, markup, consent_mode=self.mw.consent_mode)
                 injector.rewriter = rewriter
-            out = rewriter.feed(body)
+            out = rewriter.feed(data)
             if not more:
                 out += rewriter.close()
+        if transcoder is not None:
+            out = transcoder.encode(out, not more)
+        await self._send(out, more)
+
+    async def _send(self, out: bytes, more: bool) -> None:
+        recompressor = self.recompressor
+        if recompressor is not None and (out or not more):
+            out = recompressor.compress(out, not more)
+        start = self.start
         if start is not None:
             self.start = None
+            self.sent_start = True
             if not more:
                 start["headers"].append((b"content-length", str(len(out)).encode("ascii")))
             await self.send_next(start)
         if out or not more:
             await self.send_next({"type": "http.response.body", "body": out, "more_body": more})
+
+    async def _pass_through(self, more: bool) -> None:
+        """Not HTML after all: the app's response goes out exactly as the app sent it."""
+        if self.decompressor is not None:
+            more = self.raw_more  # what was held is the app's own (compressed) messages
+        start = self.start
+        assert start is not None
+        self.start = None
+        self.transform = False
+        held, self.held = self.held, []
+        await self.send_next(start)
+        for index, chunk in enumerate(held):
+            final = index == len(held) - 1
+            await self.send_next(
+                {"type": "http.response.body", "body": chunk, "more_body": more or not final}
+            )
+        if not held:
+            await self.send_next({"type": "http.response.body", "body": b"", "more_body": more})
+
+    async def _refuse(self, reason: str) -> None:
+        """A body consentkit cannot read (corrupt, a decompression bomb, an unknown coding) never
+        reaches the visitor unchecked: 502 if nothing was sent yet, else the body ends here."""
+        self.done = True
+        self.transform = False
+        logger.error("consentkit: refused the HTML response for %s: %s", self.scope.get("path"), reason)
+        if self.start is not None:
+            self.start = None
+            body = b"502 Bad Gateway: the page could not be checked for trackers.\n"
+            await self.send_next(
+                {
+                    "type": "http.response.start",
+                    "status": 502,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode("ascii")),
+                        (b"cache-control", b"no-store"),
+                    ],
+                }
+            )
+            await self.send_next({"type": "http.response.body", "body": body, "more_body": False})
+        else:
+            await self.send_next({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _pathsend(self, path: str) -> None:
         """An HTML file sent by path (the ASGI pathsend extension): read it to rewrite it."""
@@ -372,10 +677,34 @@ class _PageResponder:
         await self._body(b"", False)
 
 
-def _unsupported_charset(content_type: bytes) -> bool:
-    """UTF-16 and UTF-32 pages are not ASCII-compatible; they pass through unchanged."""
-    lowered = content_type.lower()
-    return b"charset=utf-16" in lowered or b"charset=utf-32" in lowered or b'charset="utf-16' in lowered
+_MIME_CACHE: dict[bytes, MimeType | None] = {}
+
+
+def _mime_type(values: list[bytes]) -> MimeType | None:
+    """The Content-Type a browser reads; single values (nearly every response) parsed once."""
+    if len(values) != 1:
+        return extract_mime_type(values)
+    value = values[0]
+    try:
+        return _MIME_CACHE[value]
+    except KeyError:
+        mime = extract_mime_type(values)
+        if len(_MIME_CACHE) < 512:
+            _MIME_CACHE[value] = mime
+        return mime
+
+
+def _ambiguous(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Several Content-Type headers, or one listing several types: state the one that counts."""
+    values = [v for k, v in headers if k.lower() == b"content-type"]
+    return len(values) != 1 or b"," in values[0]
+
+
+def _inner_type(mime: MimeType, encoding: Encoding | None) -> bytes:
+    """The Content-Type the injector sees: UTF-8 when the page is UTF-8, whatever said so."""
+    if encoding is not None and encoding.name == "utf-8":
+        return mime.essence.encode("latin-1") + b"; charset=utf-8"
+    return mime.essence.encode("latin-1")
 
 
 def _add_vary(headers: list[tuple[bytes, bytes]], names: bytes) -> None:

@@ -135,6 +135,8 @@
     }
     var lang = form.querySelector("input[name=lang]");
     if (lang) data.lang = lang.value;
+    var version = form.querySelector("input[name=version]");
+    if (version) data.version = version.value;
     data.next = location.pathname + location.search;
     var request = new XMLHttpRequest();
     request.open("POST", form.getAttribute("action"));
