@@ -1,7 +1,8 @@
 """Built-in banner messages for the languages consentkit ships (English and French).
 
-A policy must give the core texts (title, body, accept, decline) itself; every other
-message has a default here so that a policy written for an older version keeps loading.
+Every message has a default here, the core texts (title, body, accept, decline) included, so
+a policy may leave ``texts`` out; a language without built-in core texts must give them.
+Categories with the catalog's standard names have built-in labels and descriptions.
 """
 
 from __future__ import annotations
@@ -88,5 +89,70 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "embed_allow": "Autoriser « {category} »",
         "back": "Retour au site",
         "services": "Services",
+    },
+}
+
+
+#: The core texts, used for a language the policy lists without giving them.
+BUILTIN_CORE: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "title": "Your privacy",
+        "body": (
+            "We would like to use cookies and similar technologies for the purposes below. "
+            "Nothing beyond what the site needs to work is used until you choose, and you can "
+            "change your choice at any time."
+        ),
+        "accept": "Accept",
+        "decline": "Decline",
+    },
+    "fr": {
+        "title": "Votre vie privée",
+        "body": (
+            "Nous souhaitons utiliser des cookies et technologies similaires pour les finalités "
+            "ci-dessous. Rien d’autre que ce dont le site a besoin pour fonctionner n’est utilisé "
+            "avant votre choix, que vous pouvez modifier à tout moment."
+        ),
+        "accept": "Accepter",
+        "decline": "Refuser",
+    },
+}
+
+#: Labels and descriptions of the catalog's standard categories: (label, description).
+BUILTIN_CATEGORIES: Final[dict[str, dict[str, tuple[str, str]]]] = {
+    "en": {
+        "functional": (
+            "Functional",
+            "Features provided by other companies, such as fonts, forms, payments and spam protection.",
+        ),
+        "analytics": ("Analytics", "Count visits and see how the site is used, so that it can be improved."),
+        "marketing": (
+            "Marketing",
+            "Measure advertising campaigns and show ads; shares your visit with advertising companies.",
+        ),
+        "media": (
+            "Embedded content",
+            "Videos, maps, audio and posts from other sites, which may track you when they load.",
+        ),
+    },
+    "fr": {
+        "functional": (
+            "Fonctionnalités",
+            "Services fournis par d’autres sociétés : polices, formulaires, paiements, "
+            "protection contre le spam.",
+        ),
+        "analytics": (
+            "Mesure d’audience",
+            "Comptent les visites et montrent l’usage du site, afin de l’améliorer.",
+        ),
+        "marketing": (
+            "Marketing",
+            "Mesurent les campagnes publicitaires et affichent des publicités ; partagent votre visite "
+            "avec des régies publicitaires.",
+        ),
+        "media": (
+            "Contenus intégrés",
+            "Vidéos, cartes, sons et publications d’autres sites, "
+            "qui peuvent vous suivre dès leur chargement.",
+        ),
     },
 }
