@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from .audit import VerifyReport, verify_file
 from .banner import Renderer
+from .catalog import catalog, suggest
 from .consent import SecretKeyError, resolve_secret_keys
 from .middleware import ConsentMiddleware
 from .policy import Policy, load_policy
@@ -138,6 +139,24 @@ def cmd_notice(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
     print(secrets.token_urlsafe(32), file=out)
+    return 0
+
+
+def cmd_services(args: argparse.Namespace, out: TextIO) -> int:
+    entries = catalog()
+    if args.name is None:
+        width = max(len(name) for name in entries)
+        for name, entry in entries.items():
+            print(f"{name:<{width}}  {entry.category:<10}  {entry.label} ({entry.vendor})", file=out)
+        print(f"{len(entries)} services; `consentkit services show NAME` prints one as policy YAML", file=out)
+        return 0
+    entry = entries.get(args.name)
+    if entry is None:
+        hints = suggest(args.name)
+        hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
+        print(f"consentkit: no service {args.name!r} in the catalog{hint}", file=sys.stderr)
+        return 1
+    print(entry.policy_yaml(), end="", file=out)
     return 0
 
 
@@ -381,6 +400,16 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("policy", help="the YAML policy file")
     notice.add_argument("--lang", help="one language, to print its banner markup")
     notice.set_defaults(run=cmd_notice)
+
+    services = commands.add_parser(
+        "services",
+        help="list the built-in service catalog, or show one service",
+        description="List the services consentkit knows (name, suggested category, vendor). "
+        "`consentkit services show NAME` prints one as YAML to paste under a category's services.",
+    )
+    services.add_argument("show", nargs="?", choices=["show"], help=argparse.SUPPRESS)
+    services.add_argument("name", nargs="?", metavar="NAME", help="a service name, after show")
+    services.set_defaults(run=cmd_services)
 
     keygen = commands.add_parser(
         "keygen",
