@@ -146,8 +146,8 @@ def cmd_services(args: argparse.Namespace, out: TextIO) -> int:
     entries = catalog()
     if args.name is None:
         width = max(len(name) for name in entries)
-        for name, entry in entries.items():
-            print(f"{name:<{width}}  {entry.category:<10}  {entry.label} ({entry.vendor})", file=out)
+        for name, known in entries.items():
+            print(f"{name:<{width}}  {known.category:<10}  {known.label} ({known.vendor})", file=out)
         print(f"{len(entries)} services; `consentkit services show NAME` prints one as policy YAML", file=out)
         return 0
     entry = entries.get(args.name)
