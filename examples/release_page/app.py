@@ -23,6 +23,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from consentkit import Policy, cookie_declaration_html
+
 __all__ = ["create_app"]
 
 HERE: Final = Path(__file__).resolve().parent
@@ -216,8 +218,10 @@ class _Site:
             page=page,
         )
 
-    def render(self, page: PageName, lang: Lang, newsletter: _Newsletter | None = None) -> str:
-        """The full HTML document of ``page`` in ``lang``."""
+    def render(
+        self, page: PageName, lang: Lang, newsletter: _Newsletter | None = None, declaration: str = ""
+    ) -> str:
+        """The full HTML document of ``page`` in ``lang`` (``declaration``: the cookie table, HTML)."""
         state = newsletter or _Newsletter()
         t = _CHROME[lang]
         text = _PAGE_TEXT[page, lang]
@@ -244,7 +248,7 @@ class _Site:
             current_en=' aria-current="true"' if lang == "en" else "",
             current_fr=' aria-current="true"' if lang == "fr" else "",
             notice=notice,
-            content=self._fill(f"{page}.{lang}"),
+            content=self._templates[f"{page}.{lang}"].substitute({"cookie_declaration": declaration}),
             newsletter=self._newsletter(page, lang, state),
         )
 
@@ -259,13 +263,21 @@ async def _read_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
+def _declaration(request: Request, lang: Lang) -> str:
+    """The cookie table consentkit generates from the policy in front of this app ("" without one)."""
+    policy = request.scope.get("state", {}).get("consent_policy")
+    if not isinstance(policy, Policy):
+        return ""
+    return cookie_declaration_html(policy, lang)
+
+
 def _page(page: PageName, lang: Lang) -> Callable[[Request], Awaitable[Response]]:
     """An endpoint that renders ``page`` in ``lang``."""
 
     async def endpoint(request: Request) -> Response:
         """Render the page."""
         site: _Site = request.app.state.site
-        return HTMLResponse(site.render(page, lang))
+        return HTMLResponse(site.render(page, lang, declaration=_declaration(request, lang)))
 
     endpoint.__name__ = f"{page}_{lang}"
     return endpoint
@@ -286,8 +298,10 @@ async def newsletter(request: Request) -> Response:
     headers = {"Cache-Control": "no-store"}
     if not _EMAIL_RE.fullmatch(email):
         state = _Newsletter(email=email, error=True)
-        return HTMLResponse(site.render(page, lang, state), status_code=400, headers=headers)
-    return HTMLResponse(site.render(page, lang, _Newsletter(email=email, thanks=True)), headers=headers)
+        declaration = _declaration(request, lang)
+        return HTMLResponse(site.render(page, lang, state, declaration), status_code=400, headers=headers)
+    thanks = _Newsletter(email=email, thanks=True)
+    return HTMLResponse(site.render(page, lang, thanks, _declaration(request, lang)), headers=headers)
 
 
 async def collect(request: Request) -> Response:

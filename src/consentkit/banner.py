@@ -18,6 +18,7 @@ from typing import Final
 from urllib.parse import quote
 
 from .consent import Consent
+from .declaration import cookie_declaration_html
 from .policy import Messages, Policy
 from .rewrite import Rule
 from .schema import CONSENT_MODE_TYPES
@@ -156,7 +157,11 @@ class Renderer:
             cid = f"ck-c-{_e(name)}"
             desc = msgs.category_descriptions[name]
             extra = f'<p class="ck-desc" id="{cid}-d">{_e(desc)}</p>' if desc else ""
-            names = ", ".join(svc.label or key for key, svc in category.services.items()) if services else ""
+            names = (
+                ", ".join(svc.label_in(msgs.language, key) for key, svc in category.services.items())
+                if services
+                else ""
+            )
             if names:
                 extra += f'<p class="ck-services">{_e(msgs.services)}: {_e(names)}</p>'
             described = f' aria-describedby="{cid}-d"' if desc else ""
@@ -173,6 +178,21 @@ class Renderer:
             rows.append(f'<div class="ck-cat">{control}<label for="{cid}">{label}</label>{extra}</div>')
         return "".join(rows)
 
+    def _vendors(self, msgs: Messages) -> str:
+        """Who is behind each optional category, on the first layer: vendor names (a service of
+        the site's own by its label), one short line per category."""
+        lines = []
+        for name in self.policy.optional_categories:
+            who: list[str] = []
+            for key, svc in self.policy.categories[name].services.items():
+                vendor = svc.vendor.name if svc.vendor is not None else svc.label_in(msgs.language, key)
+                if vendor not in who:
+                    who.append(vendor)
+            if who:
+                label = _e(msgs.category_labels[name])
+                lines.append(f"<li><span>{label}:</span> {_e(', '.join(who))}</li>")
+        return f'<ul class="ck-vendors">{"".join(lines)}</ul>' if lines else ""
+
     # --- the banner ---
 
     def _banner_markup(self, lang: str, root_path: str, gpc_note: bool, checked: frozenset[str]) -> str:
@@ -181,15 +201,21 @@ class Renderer:
         hidden = _hidden(_NEXT, lang)
         gpc = f'<p class="ck-gpc" role="status">{_e(msgs.gpc_honored)}</p>' if gpc_note else ""
         url = msgs.privacy_policy_url
-        policy_link = f'<a class="ck-policy" href="{_e(url)}">{_e(msgs.privacy_policy)}</a>' if url else ""
+        # The body may link the privacy policy itself: then the link is not repeated beside the buttons.
+        linked = "{privacy_policy" in msgs.body
+        policy_link = ""
+        if url and not linked:
+            policy_link = f'<a class="ck-policy" href="{_e(url)}">{_e(msgs.privacy_policy)}</a>'
         script = _e(root_path + self.prefix) + "/banner.js"
         return (
             f'<section id="consentkit-banner" class="ck" aria-labelledby="ck-title" lang="{_e(lang)}"'
             f' data-saved="{_e(msgs.saved)}" data-nosnippet><div class="ck-in">'
             f'<form method="post" action="{action}">{hidden}'
-            f'<h2 id="ck-title">{_e(msgs.title)}</h2><p id="ck-body">{self._body(msgs)}</p>{gpc}'
+            f'<h2 id="ck-title">{_e(msgs.title)}</h2><p id="ck-body">{self._body(msgs)}</p>'
+            f"{gpc}"
             f'<div class="ck-row">{_button("accept_all", msgs.accept)}{_button("reject_all", msgs.decline)}'
-            f"{policy_link}</div></form>"
+            # Who is behind each category comes after the choices, which must stay on screen at 320 px.
+            f"{policy_link}</div>{self._vendors(msgs)}</form>"
             f"<details><summary>{_e(msgs.settings)}</summary>"
             f'<form method="post" action="{action}">{hidden}'
             f"<fieldset><legend>{_e(msgs.settings)}</legend>"
@@ -348,6 +374,7 @@ class Renderer:
             # Save comes first: it is the button Enter on a checkbox submits with.
             f'<div class="ck-row">{_button("save", msgs.save)}{_button("accept_all", msgs.accept)}'
             f"{_button(withdraw, msgs.decline)}</div></form>"
+            f"{cookie_declaration_html(self.policy, lang, heading_level=2)}"
             f'<p><a href="{_e(next_url)}">{_e(msgs.back)}</a></p></main></body></html>'
         )
         return markup.encode("utf-8")

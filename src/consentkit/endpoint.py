@@ -22,6 +22,7 @@ from .audit import AuditError
 from .banner import consent_mode_granted, consent_mode_script, static_asset
 from .consent import Consent, audit_event
 from .cookies import expire_headers, parse_cookie_header
+from .declaration import cookie_declaration_html, cookie_declaration_json
 from .schema import CONSENT_MODE_TYPES
 
 if TYPE_CHECKING:
@@ -99,6 +100,9 @@ class ConsentEndpoint:
             elif sub == "/settings":
                 _only_get(method)
                 await self.settings(scope, send)
+            elif sub == "/cookies":
+                _only_get(method)
+                await self.cookies(scope, send)
             elif sub in _SCRIPTS:
                 _only_get(method)
                 await _respond(
@@ -190,6 +194,27 @@ class ConsentEndpoint:
         if saved:
             extra.append((b"set-cookie", mw.flash_header(scope.get("scheme", "http"), expire=True)))
         await _respond(send, 200, page, b"text/html; charset=utf-8", extra, head=scope["method"] == "HEAD")
+
+    async def cookies(self, scope: Scope, send: Any) -> None:
+        """The cookie declaration: an HTML fragment, or JSON for ``Accept: application/json``."""
+        headers = _headers(scope)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        policy = self.mw.policy
+        lang = query.get("lang", "")
+        if lang not in policy.texts:
+            lang = self.mw.language(headers.get("accept-language"))
+        extra: Headers = [
+            (b"cache-control", b"public, max-age=300"),
+            (b"vary", b"Accept, Accept-Language"),
+            (b"content-language", lang.encode("ascii", "replace")),
+        ]
+        head = scope["method"] == "HEAD"
+        if "application/json" in headers.get("accept", ""):
+            body = json.dumps(cookie_declaration_json(policy, lang), ensure_ascii=False).encode("utf-8")
+            await _respond(send, 200, body, b"application/json", extra, head=head)
+        else:
+            fragment = cookie_declaration_html(policy, lang).encode("utf-8")
+            await _respond(send, 200, fragment, b"text/html; charset=utf-8", extra, head=head)
 
     # --- POST ---
 

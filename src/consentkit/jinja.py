@@ -13,6 +13,7 @@ The helpers are functions, called in the template::
     {% if not consent.decided() %}...{% endif %}
     {{ consent.choices() }}              {# {"necessary": true, "analytics": false, ...} #}
     {% set c = consent.current() %}      {# the Consent itself, or None #}
+    {{ consent.cookie_declaration() }}   {# the cookie declaration table, for the privacy page #}
 
 Testing one without calling it (``{% if consent.decided %}``) raises ``TypeError`` instead of
 being always true. A template variable named ``consent`` takes precedence over the global.
@@ -27,14 +28,16 @@ from typing import Any, NoReturn
 
 import jinja2
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .consent import Consent
+from .declaration import cookie_declaration_html, policy_from_scope
+from .language import negotiate
 
 __all__ = ["ConsentHelpers", "consent_from_context", "install"]
 
 
-def consent_from_context(context: Context) -> Consent | None:
-    """The consent of the request a template is rendered for, or ``None`` if there is none."""
+def _scope(context: Context) -> Mapping[str, Any] | None:
     request = context.get("request")
     if request is None:
         return None
@@ -42,7 +45,13 @@ def consent_from_context(context: Context) -> Consent | None:
     if not isinstance(scope, Mapping):
         environ = getattr(request, "environ", None)  # WSGI, served through a2wsgi
         scope = environ.get("asgi.scope") if isinstance(environ, Mapping) else None
-    if not isinstance(scope, Mapping):
+    return scope if isinstance(scope, Mapping) else None
+
+
+def consent_from_context(context: Context) -> Consent | None:
+    """The consent of the request a template is rendered for, or ``None`` if there is none."""
+    scope = _scope(context)
+    if scope is None:
         return None
     state = scope.get("state")
     consent = state.get("consent") if isinstance(state, Mapping) else None
@@ -85,10 +94,24 @@ def _current(consent: Consent | None) -> Consent | None:
     return consent
 
 
+@jinja2.pass_context
+def _cookie_declaration(context: Context, lang: str | None = None) -> Markup:
+    """The cookie declaration table, in ``lang`` or the request's language (empty without
+    ConsentMiddleware in front of the app)."""
+    scope = _scope(context)
+    policy = policy_from_scope(scope) if scope is not None else None
+    if policy is None:
+        return Markup("")
+    if lang is None and scope is not None:
+        header = next((v for k, v in scope.get("headers", ()) if k == b"accept-language"), b"")
+        lang = negotiate(header.decode("latin-1"), policy.languages)
+    return Markup(cookie_declaration_html(policy, lang))  # noqa: S704 - every text in it is escaped
+
+
 class ConsentHelpers:
     """The ``consent`` template global installed by :func:`install`."""
 
-    __slots__ = ("allows", "choices", "current", "decided")
+    __slots__ = ("allows", "choices", "cookie_declaration", "current", "decided")
 
     def __init__(self) -> None:
         #: ``consent.allows("analytics")``: whether the category may be used for this visitor.
@@ -99,6 +122,8 @@ class ConsentHelpers:
         self.choices = _Helper("choices", _choices)
         #: ``consent.current()``: the :class:`~consentkit.Consent` itself, or ``None``.
         self.current = _Helper("current", _current)
+        #: ``consent.cookie_declaration()``: the table of every cookie the policy declares.
+        self.cookie_declaration = _cookie_declaration
 
     def __bool__(self) -> NoReturn:
         raise TypeError('test a category instead: consent.allows("analytics") or consent.decided()')

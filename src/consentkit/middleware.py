@@ -208,6 +208,7 @@ class ConsentMiddleware:
         if state is None:
             scope["state"] = state = {}
         state["consent"] = consent
+        state["consent_policy"] = self.policy  # for the cookie declaration in templates
         responder = _PageResponder(self, scope, consent, cookie, send)
         await self.app(scope, receive, responder.send)
 
