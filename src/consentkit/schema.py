@@ -296,6 +296,8 @@ class _Reader:
                 return None
             items = [self.read(schema.item, item, f"{path}[{i}]") for i, item in enumerate(node.value)]
             return [item for item in items if item is not None]
+        if isinstance(schema, Map) and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            return {}  # `services:` with every entry commented out
         if not isinstance(node, yaml.MappingNode):
             expected = "a mapping" if isinstance(schema, Obj) else f"a mapping of {schema.key_label} names"
             self.fail(path, f"expected {expected}, got {_describe(node)}", node)
