@@ -195,11 +195,21 @@ class Renderer:
 
     # --- the banner ---
 
-    def _banner_markup(self, lang: str, root_path: str, gpc_note: bool, checked: frozenset[str]) -> str:
+    def _banner_markup(
+        self,
+        lang: str,
+        root_path: str,
+        gpc_note: bool,
+        checked: frozenset[str],
+        changed: tuple[str, ...] = (),
+    ) -> str:
         msgs = self.policy.messages(lang)
         action = self._action(root_path)
         hidden = _hidden(_NEXT, lang)
         gpc = f'<p class="ck-gpc" role="status">{_e(msgs.gpc_honored)}</p>' if gpc_note else ""
+        if changed:
+            labels = ", ".join(msgs.category_labels.get(c, c) for c in changed)
+            gpc += f'<p class="ck-changed">{_fill(msgs.changed, {"categories": _e(labels)})}</p>'
         url = msgs.privacy_policy_url
         # The body may link the privacy policy itself: then the link is not repeated beside the buttons.
         linked = "{privacy_policy" in msgs.body
@@ -234,12 +244,16 @@ class Renderer:
         gpc_note: bool = False,
         checked: Iterable[str] = (),
         encoding: str = "ascii",
+        changed: tuple[str, ...] = (),
     ) -> bytes:
-        """The banner for ``lang``; ``next_url`` is where the visitor returns after deciding."""
+        """The banner for ``lang``; ``next_url`` is where the visitor returns after deciding.
+
+        ``changed`` names categories asked about again because what is behind them changed.
+        """
         checked_set = frozenset(checked)
-        key = ("banner", lang, root_path, gpc_note, checked_set, encoding)
+        key = ("banner", lang, root_path, gpc_note, checked_set, changed, encoding)
         template = self._cache.get(key) or self._template(
-            key, self._banner_markup(lang, root_path, gpc_note, checked_set)
+            key, self._banner_markup(lang, root_path, gpc_note, checked_set, changed)
         )
         return template.render(escape_url(next_url), nonce_attr(nonce))
 

@@ -17,6 +17,7 @@ from .audit import VerifyReport, verify_file
 from .banner import Renderer
 from .catalog import catalog, suggest
 from .consent import SecretKeyError, resolve_secret_keys
+from .fingerprint import category_fingerprints, policy_fingerprint
 from .middleware import ConsentMiddleware
 from .policy import Policy, load_policy
 from .reports import format_summary, parse_day, receipts, render_html, summarize
@@ -97,6 +98,13 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     print(f"Cookie {cookie.name!r}: {cookie.max_age_days} days, SameSite={cookie.same_site}", file=out)
     print(
         f"Blocking: {policy.blocking.mode}; audit: {audit.path or 'logger only'} (ip: {audit.ip})", file=out
+    )
+    prints = category_fingerprints(policy)
+    print(
+        f"Fingerprint: {policy_fingerprint(policy)} ("
+        + ", ".join(f"{name} {value}" for name, value in prints.items())
+        + "); when a category's changes, visitors are asked about it again",
+        file=out,
     )
     for name, category in policy.categories.items():
         flags = ["required"] if category.required else []

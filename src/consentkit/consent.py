@@ -21,6 +21,7 @@ from typing import Any, Final, Literal, NamedTuple
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from .fingerprint import category_fingerprints
 from .policy import Policy
 
 __all__ = ["Consent", "ConsentCodec", "SecretKeyError", "resolve_secret_keys"]
@@ -92,6 +93,8 @@ class Consent:
     signal_denied: frozenset[str] = frozenset()
     #: The opt-out signal has been recorded for this subject (one audit record per subject).
     signal_recorded: bool = False
+    #: Categories asked about again because what is behind them changed since the visitor chose.
+    changed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "explicit", MappingProxyType(dict(self.explicit)))
@@ -151,6 +154,7 @@ class Consent:
             "policy_version": self.policy_version,
             "method": self.method,
             "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "changed": list(self.changed),
         }
 
     # --- deciding ---
@@ -182,6 +186,7 @@ class Consent:
             method=action,
             decided_at=datetime.fromtimestamp(int(now if now is not None else time.time()), UTC),
             signal_recorded=self.signal_recorded or bool(self.signal_denied),
+            changed=(),
         )
 
     def with_signal(self, denied: frozenset[str]) -> Consent:
@@ -246,6 +251,7 @@ class ConsentCodec:
         self._cache: dict[str, _Decoded] = {}
         self._cache_size = cache_size
         self._undecided = Consent.undecided(policy)
+        self.fingerprints = category_fingerprints(policy)
 
     def dumps(self, consent: Consent) -> str:
         """The signed cookie value for ``consent``."""
@@ -260,6 +266,7 @@ class ConsentCodec:
             payload["t"] = int(consent.decided_at.timestamp())
         if consent.signal_recorded:
             payload["o"] = 1
+        payload["f"] = self.fingerprints  # what the visitor was shown
         return self.serializer.dumps(payload)
 
     def _verify(self, value: str) -> tuple[dict[str, Any] | None, int]:
@@ -313,6 +320,13 @@ class ConsentCodec:
             return None
         optional = self.policy.optional_categories
         explicit = {c: bool(v) for c, v in raw_choices.items() if c in optional and v in (0, 1)}
+        shown = payload.get("f")
+        changed: tuple[str, ...] = ()
+        if isinstance(shown, dict):
+            # Categories whose services, hosts or cookies changed are asked about again; the
+            # choices about the others stand.
+            changed = tuple(c for c in optional if shown.get(c) != self.fingerprints[c])
+            explicit = {c: v for c, v in explicit.items() if c not in changed}
         method = payload.get("m")
         decided = payload.get("t")
         return Consent(
@@ -326,4 +340,5 @@ class ConsentCodec:
             if isinstance(decided, int) and decided > 0
             else None,
             signal_recorded=payload.get("o") == 1,
+            changed=changed,
         )

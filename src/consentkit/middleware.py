@@ -466,6 +466,7 @@ class _PageInjector:
                     gpc_note=self.gpc_active,
                     checked=[c for c, v in consent.explicit.items() if v],
                     encoding=self.encoding,
+                    changed=consent.changed,
                 )
             )
         else:

@@ -212,6 +212,7 @@ class Texts:
     embed_allow: str | None = None
     back: str | None = None
     services: str | None = None
+    changed: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "categories", _frozen_map(self.categories))
@@ -245,6 +246,7 @@ class Messages:
     embed_allow: str
     back: str
     services: str
+    changed: str
     category_labels: Mapping[str, str]
     category_descriptions: Mapping[str, str]
     #: Keys this language did not give and took from another language (for ``consentkit check``).

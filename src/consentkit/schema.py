@@ -107,7 +107,7 @@ _TEXT_KEYS = (
     *("title", "body", "accept", "decline", "settings", "save", "privacy_policy", "necessary_label"),
     *("necessary_description", "always_on", "settings_link", "settings_title", "settings_intro"),
     *("current_choice", "no_choice_yet", "saved", "gpc_honored", "skip_link", "embed_blocked"),
-    *("embed_allow", "back", "services"),
+    *("embed_allow", "back", "services", "changed"),
 )
 _TEXTS_FIELDS: dict[str, Node] = dict.fromkeys(_TEXT_KEYS, STR)
 _TEXTS_FIELDS["privacy_policy_url"] = OPT_STR

@@ -32,6 +32,7 @@ OPTIONAL_TEXTS: Final[dict[str, frozenset[str]]] = {
     "embed_allow": frozenset({"category"}),
     "back": frozenset(),
     "services": frozenset(),
+    "changed": frozenset({"categories"}),
 }
 
 #: Placeholders allowed in the required texts.
@@ -62,6 +63,7 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "embed_allow": "Allow {category}",
         "back": "Back to the site",
         "services": "Services",
+        "changed": "Since your last choice, what is behind these has changed: {categories}.",
     },
     "fr": {
         "settings": "Gérer mes choix",
@@ -89,6 +91,7 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "embed_allow": "Autoriser « {category} »",
         "back": "Retour au site",
         "services": "Services",
+        "changed": "Depuis votre dernier choix, le contenu de ces catégories a changé : {categories}.",
     },
 }
 
