@@ -22,6 +22,7 @@ from .declaration import cookie_declaration_html
 from .policy import Messages, Policy
 from .rewrite import Rule
 from .schema import CONSENT_MODE_TYPES
+from .translations import is_rtl
 
 __all__ = ["Renderer", "static_asset"]
 
@@ -85,6 +86,11 @@ def nonce_attr(nonce: str | None) -> bytes:
 
 def escape_url(url: str) -> bytes:
     return _e(url).encode("ascii", "xmlcharrefreplace")
+
+
+def _dir(lang: str) -> str:
+    """``dir="rtl"`` for a right-to-left language (the layout mirrors with it), else nothing."""
+    return ' dir="rtl"' if is_rtl(lang) else ""
 
 
 def _button(action: str, text: str) -> str:
@@ -218,12 +224,15 @@ class Renderer:
             policy_link = f'<a class="ck-policy" href="{_e(url)}">{_e(msgs.privacy_policy)}</a>'
         script = _e(root_path + self.prefix) + "/banner.js"
         return (
-            f'<section id="consentkit-banner" class="ck" aria-labelledby="ck-title" lang="{_e(lang)}"'
+            f'<section id="consentkit-banner" class="ck" aria-labelledby="ck-title"'
+            f' lang="{_e(lang)}"{_dir(lang)}'
             f' data-saved="{_e(msgs.saved)}" data-nosnippet><div class="ck-in">'
             f'<form method="post" action="{action}">{hidden}'
             f'<h2 id="ck-title">{_e(msgs.title)}</h2><p id="ck-body">{self._body(msgs)}</p>'
             f"{gpc}"
-            f'<div class="ck-row">{_button("accept_all", msgs.accept)}{_button("reject_all", msgs.decline)}'
+            # Accept and Decline share one grid: the same size at every width and in every language.
+            f'<div class="ck-row"><div class="ck-choices">{_button("accept_all", msgs.accept)}'
+            f"{_button('reject_all', msgs.decline)}</div>"
             # Who is behind each category comes after the choices, which must stay on screen at 320 px.
             f"{policy_link}</div>{self._vendors(msgs)}</form>"
             f"<details><summary>{_e(msgs.settings)}</summary>"
@@ -274,7 +283,8 @@ class Renderer:
         template = self._cache.get(key)
         if template is None:
             markup = (
-                f'<a class="ck-skip" href="#consentkit-banner" lang="{_e(lang)}">{_e(msgs.skip_link)}</a>'
+                f'<a class="ck-skip" href="#consentkit-banner" lang="{_e(lang)}"{_dir(lang)}>'
+                f"{_e(msgs.skip_link)}</a>"
             )
             template = self._template(key, markup)
         return template.render(b"", b"")
@@ -289,7 +299,7 @@ class Renderer:
         if template is None:
             href = _e(root_path + self.prefix) + "/settings?next=" + _NEXT
             markup = (
-                f'<p class="ck-manage" lang="{_e(lang)}" data-nosnippet>'
+                f'<p class="ck-manage" lang="{_e(lang)}"{_dir(lang)} data-nosnippet>'
                 f'<a href="{href}">{_e(msgs.settings_link)}</a></p>'
             )
             template = self._template(key, markup)
@@ -303,7 +313,8 @@ class Renderer:
         if template is None:
             text = _e(getattr(msgs, message))
             template = self._template(
-                key, f'<p class="ck-status" role="status" lang="{_e(lang)}" data-nosnippet>{text}</p>'
+                key,
+                f'<p class="ck-status" role="status" lang="{_e(lang)}"{_dir(lang)} data-nosnippet>{text}</p>',
             )
         return template.render(b"", b"")
 
@@ -327,7 +338,7 @@ class Renderer:
         button = _fill(msgs.embed_allow, {"category": _e(label)})
         markup = (
             f'<div class="ck-embed" data-consentkit-placeholder="{_e(rule.category)}"{style}'
-            f' lang="{_e(lang)}" data-saved="{_e(msgs.saved)}">'
+            f' lang="{_e(lang)}"{_dir(lang)} data-saved="{_e(msgs.saved)}">'
             f"<p>{text}</p>"
             f'<form method="post" action="{self._action(root_path)}">{_hidden(_NEXT, lang)}'
             f'<input type="hidden" name="categories" value="{_e(rule.category)}">'
@@ -376,7 +387,7 @@ class Renderer:
             notes += f'<p class="ck-gpc">{_e(msgs.gpc_honored)}</p>'
         withdraw = "withdraw" if consent.granted else "reject_all"
         markup = (
-            f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
+            f'<!DOCTYPE html><html lang="{_e(lang)}"{_dir(lang)}><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="robots" content="noindex"><title>{_e(msgs.settings_title)}</title>'
             f'<style nonce="{_e(nonce)}">{self.css}</style></head><body>'

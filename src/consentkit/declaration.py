@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from .policy import Policy, localized
+from .translations import DECLARATION, is_rtl
 
 __all__ = [
     "FLASH_SUFFIX",
@@ -88,6 +89,9 @@ _WORDS: Final[dict[str, dict[str, Any]]] = {
         },
     },
 }
+
+
+_WORDS.update(DECLARATION)
 
 
 def _language(policy: Policy, language: str | None) -> str:
@@ -210,9 +214,10 @@ def cookie_declaration_html(policy: Policy, language: str | None = None, *, head
     """
     lang = _language(policy, language)
     words = _words(lang)
+    dir_attr = ' dir="rtl"' if is_rtl(lang) else ""
     rows = cookie_declaration(policy, lang)
     if not rows:
-        return f'<p class="ck-decl" lang="{_e(lang)}">{_e(words["none"])}</p>'
+        return f'<p class="ck-decl" lang="{_e(lang)}"{dir_attr}>{_e(words["none"])}</p>'
     head = "".join(
         f'<th scope="col">{_e(words[key])}</th>'
         for key in ("cookie", "provider", "purpose", "duration", "category")
@@ -241,7 +246,7 @@ def cookie_declaration_html(policy: Policy, language: str | None = None, *, head
         caption = ""
     labelled = ' aria-labelledby="ck-decl-title"' if heading else ""
     return (
-        f'<div class="ck-decl" lang="{_e(lang)}">{heading}<div class="ck-decl-scroll">'
+        f'<div class="ck-decl" lang="{_e(lang)}"{dir_attr}>{heading}<div class="ck-decl-scroll">'
         f"<table{labelled}>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
         "</table></div></div>"
     )

@@ -1,4 +1,5 @@
-"""Built-in banner messages for the languages consentkit ships (English and French).
+"""Built-in banner messages for the languages consentkit ships (English and French here, the others
+in translations.py).
 
 Every message has a default here, the core texts (title, body, accept, decline) included, so
 a policy may leave ``texts`` out; a language without built-in core texts must give them.
@@ -8,6 +9,8 @@ Categories with the catalog's standard names have built-in labels and descriptio
 from __future__ import annotations
 
 from typing import Final
+
+from . import translations
 
 #: Texts a policy must provide for every language it lists.
 REQUIRED_TEXTS: Final = ("title", "body", "accept", "decline")
@@ -159,3 +162,11 @@ BUILTIN_CATEGORIES: Final[dict[str, dict[str, tuple[str, str]]]] = {
         ),
     },
 }
+
+# The other shipped languages (es, de, it, pt, nl, ar, ru, zh) live in translations.py.
+BUILTIN.update(translations.MESSAGES)
+BUILTIN_CORE.update(translations.CORE)
+BUILTIN_CATEGORIES.update(translations.CATEGORIES)
+
+#: Every language with built-in texts.
+SHIPPED_LANGUAGES: Final = tuple(BUILTIN)
