@@ -152,3 +152,17 @@ def test_the_arabic_settings_page_is_right_to_left_and_passes_axe(open_page: Any
     expect(page.locator(".ck-decl table")).to_be_visible()
     violations = run_axe(page, axe_script, None)
     assert violations == [], describe(violations)
+
+
+@pytest.mark.parametrize("path", ["/privacy", "/fr/privacy"], ids=["en", "fr"])
+def test_the_demo_privacy_page_with_the_generated_declaration_passes_axe(
+    open_browsing: Any, axe_script: Path, path: str
+) -> None:
+    browsing = open_browsing(bypass_csp=True)
+    browsing.goto(path)
+    page = browsing.page
+    table = page.locator("main .ck-decl table")
+    expect(table).to_be_visible()
+    expect(table.locator("tbody tr")).not_to_have_count(0)
+    violations = run_axe(page, axe_script, "main")
+    assert violations == [], describe(violations)
