@@ -156,8 +156,34 @@ class Renderer:
         css = self._css_bytes if banner else self._css_base_bytes
         return b"<style" + nonce_attr(nonce) + b">" + css + b"</style>"
 
-    def _category_rows(self, msgs: Messages, checked: frozenset[str], *, services: bool) -> str:
-        """One labelled checkbox per category; required ones shown checked and disabled."""
+    def _service_choices(self, msgs: Messages, name: str, excluded: frozenset[str]) -> str:
+        """The services of an optional category, each with its own checkbox (on unless turned off)."""
+        category = self.policy.categories[name]
+        boxes = []
+        for key, svc in category.services.items():
+            sid = f"ck-s-{_e(name)}-{_e(key)}"
+            state = "" if key in excluded else " checked"
+            label = _e(svc.label_in(msgs.language, key))
+            boxes.append(
+                f'<div class="ck-svc"><input type="checkbox" id="{sid}" name="services"'
+                f' value="{_e(name)}:{_e(key)}"{state}><label for="{sid}">{label}</label></div>'
+            )
+        legend = f"{_e(msgs.services)}: {_e(msgs.category_labels[name])}"
+        return (
+            f'<fieldset class="ck-services"><legend>{legend}</legend>'
+            f'<input type="hidden" name="listed" value="{_e(name)}">{"".join(boxes)}</fieldset>'
+        )
+
+    def _category_rows(
+        self,
+        msgs: Messages,
+        checked: frozenset[str],
+        *,
+        services: bool,
+        excluded: Mapping[str, frozenset[str]] | None = None,
+    ) -> str:
+        """One labelled checkbox per category; required ones shown checked and disabled. With
+        ``services``, each optional category's services get their own checkboxes (per-service choice)."""
         rows = []
         for name, category in self.policy.categories.items():
             cid = f"ck-c-{_e(name)}"
@@ -168,7 +194,9 @@ class Renderer:
                 if services
                 else ""
             )
-            if names:
+            if names and not category.required:
+                extra += self._service_choices(msgs, name, (excluded or {}).get(name, frozenset()))
+            elif names:
                 extra += f'<p class="ck-services">{_e(msgs.services)}: {_e(names)}</p>'
             described = f' aria-describedby="{cid}-d"' if desc else ""
             label = _e(msgs.category_labels[name])
@@ -375,7 +403,7 @@ class Renderer:
         msgs = self.policy.messages(lang)
         action = self._action(root_path)
         checked = frozenset(c for c in self.policy.optional_categories if consent.allows(c))
-        cats = self._category_rows(msgs, checked, services=True)
+        cats = self._category_rows(msgs, checked, services=True, excluded=consent.excluded)
         if consent.has_choice and consent.decided_at is not None:
             current = _fill(msgs.current_choice, {"date": _e(consent.decided_at.strftime("%Y-%m-%d"))})
         else:

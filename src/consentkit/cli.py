@@ -230,6 +230,7 @@ class _ScanProgress:
 
 def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
     import asyncio  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
     try:
         import httpx  # noqa: PLC0415 - the scanner's own dependency (the "scan" extra)
@@ -273,17 +274,24 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
         async with httpx.AsyncClient(transport=transport, timeout=30) as client:
             return await crawl(client, start, max_pages=args.max_pages, progress=progress)
 
-    try:
-        result = asyncio.run(run())
+    def work() -> Any:
+        found = asyncio.run(run())
         progress.finish()
-        if not result.pages:
-            print(f"consentkit: no HTML page at {start}", file=sys.stderr)
-            return 2
-        if args.browser:
-            browser_pass(result, executable)
+        if found.pages and args.browser:
+            browser_pass(found, executable)
+        return found
+
+    try:
+        # A thread of its own: asyncio.run and Playwright's sync API both refuse to run inside a
+        # running event loop (a notebook, or a caller that is itself async).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            result = pool.submit(work).result()
     finally:
         if server is not None:
             server.should_exit = True
+    if not result.pages:
+        print(f"consentkit: no HTML page at {start}", file=sys.stderr)
+        return 2
     report = match(result, policy)
     if args.json:
         print(json.dumps(report.to_json(), indent=2), file=out)

@@ -23,6 +23,7 @@ from .banner import consent_mode_granted, consent_mode_script, static_asset
 from .consent import Consent, audit_event
 from .cookies import expire_headers, parse_cookie_header
 from .declaration import cookie_declaration_html, cookie_declaration_json
+from .policy import Policy
 from .schema import CONSENT_MODE_TYPES
 
 if TYPE_CHECKING:
@@ -260,7 +261,12 @@ class ConsentEndpoint:
         before, subject = self._request_consent(scope)
         if before.subject_id is None and subject is not None:
             before = replace(before, subject_id=subject)
-        after = before.decide(action, [c for c in categories if c in mw.policy.optional_categories])
+        chosen = [c for c in categories if c in mw.policy.optional_categories]
+        excluded = _excluded_services(mw.policy, fields.get("services"), chosen) if action == "save" else {}
+        # A category whose every service was turned off is refused as a whole.
+        every = {c: frozenset(mw.policy.categories[c].services) for c in excluded}
+        chosen = [c for c in chosen if not (excluded.get(c) and excluded[c] == every[c])]
+        after = before.decide(action, chosen, excluded=excluded)
         record = mw.audit.build(
             subject_id=after.subject_id or "",
             event=audit_event(before, after),
@@ -272,7 +278,7 @@ class ConsentEndpoint:
             path=next_url,
             user_agent=headers.get("user-agent", ""),
             ip=(scope.get("client") or (None,))[0],
-            extra={"signals": ["gpc"]} if after.signal_denied else None,
+            extra=_record_extra(after),
         )
         try:
             await mw.record(record)
@@ -285,7 +291,7 @@ class ConsentEndpoint:
         scheme = scope.get("scheme", "http")
         out: Headers = [(b"set-cookie", mw.consent_cookie(after, scheme)), (b"cache-control", b"no-store")]
         present = parse_cookie_header(headers.get("cookie", ""))
-        patterns = mw.cookie_patterns(after.denied)
+        patterns = mw.blocking_for(after)[1]  # denied categories and services turned off
         if patterns:
             out.extend(
                 (b"set-cookie", h) for h in expire_headers(patterns, present, host, mw.policy.cookie.domain)
@@ -407,14 +413,56 @@ def _parse_form(body: bytes) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError):
         raise _Refusal(400, "malformed form body") from None
     fields: dict[str, Any] = {"categories": []}
+    listed: list[str] = []
+    chosen_services: list[str] = []
     for name, value in pairs:
         if name == "categories":
             fields["categories"].append(value)
+        elif name == "listed":  # a category whose services the form offered one by one
+            listed.append(value)
+        elif name == "services":
+            chosen_services.append(value)
         elif name in ("action", "next", "lang", "version"):
             fields.setdefault(name, value)
     if "action" not in fields:
         raise _Refusal(400, "missing action")
+    if listed:
+        services: dict[str, list[str]] = {c: [] for c in listed}
+        for value in chosen_services:
+            category, sep, service = value.partition(":")
+            if not sep or category not in services:
+                raise _Refusal(400, f"services must be category:service of a listed category, got {value!r}")
+            services[category].append(service)
+        fields["services"] = services
     return fields
+
+
+def _excluded_services(
+    policy: Policy, allowed: dict[str, list[str]] | None, chosen: list[str]
+) -> dict[str, frozenset[str]]:
+    """Per category, the services turned off: those of it not in ``allowed`` (categories absent
+    from ``allowed`` keep all their services)."""
+    excluded: dict[str, frozenset[str]] = {}
+    for category, names in (allowed or {}).items():
+        if category not in policy.optional_categories:
+            raise _Refusal(400, f"unknown category {category!r}")
+        known = frozenset(policy.categories[category].services)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise _Refusal(400, f"unknown service {unknown[0]!r} in category {category!r}")
+        if category in chosen:
+            excluded[category] = known - frozenset(names)
+    return excluded
+
+
+def _record_extra(consent: Consent) -> dict[str, Any] | None:
+    """Audit fields beyond the categories: the privacy signal, and per-service state."""
+    extra: dict[str, Any] = {}
+    if consent.signal_denied:
+        extra["signals"] = ["gpc"]
+    if consent.excluded_services:
+        extra["excluded_services"] = {c: sorted(s) for c, s in consent.excluded_services.items()}
+    return extra or None
 
 
 def _parse_json(body: bytes) -> dict[str, Any]:
@@ -437,6 +485,13 @@ def _parse_json(body: bytes) -> dict[str, Any]:
     else:
         raise _Refusal(400, "categories must be a list of names or an object of booleans")
     fields: dict[str, Any] = {"action": action, "categories": categories}
+    services = data.get("services")
+    if services is not None:
+        if not isinstance(services, dict) or not all(
+            isinstance(v, list) and all(isinstance(n, str) for n in v) for v in services.values()
+        ):
+            raise _Refusal(400, "services must map category names to lists of the service names allowed")
+        fields["services"] = {str(k): list(v) for k, v in services.items()}
     for name in ("next", "lang", "version"):
         value = data.get(name)
         if value is not None:

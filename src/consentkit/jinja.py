@@ -78,8 +78,8 @@ class _Helper:
         return f"<consentkit template helper consent.{self._name}>"
 
 
-def _allows(consent: Consent | None, category: str) -> bool:
-    return consent is not None and consent.allows(category)
+def _allows(consent: Consent | None, category: str, service: str | None = None) -> bool:
+    return consent is not None and consent.allows(category, service)
 
 
 def _decided(consent: Consent | None) -> bool:
@@ -114,7 +114,8 @@ class ConsentHelpers:
     __slots__ = ("allows", "choices", "cookie_declaration", "current", "decided")
 
     def __init__(self) -> None:
-        #: ``consent.allows("analytics")``: whether the category may be used for this visitor.
+        #: ``consent.allows("analytics")``: whether the category may be used for this visitor;
+        #: ``consent.allows("analytics", "hotjar")`` for one of its services.
         self.allows = _Helper("allows", _allows)
         #: ``consent.decided()``: whether the visitor has answered every optional category.
         self.decided = _Helper("decided", _decided)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import Any, Final
@@ -114,6 +115,35 @@ class ConsentMiddleware:
             if len(self._plans) < _MAX_PLANS:
                 self._plans[denied] = plan
         return plan
+
+    def blocking_for(self, consent: Consent) -> tuple[BlockPlan | None, tuple[str, ...]]:
+        """The block plan and the cookie patterns for a visitor: denied categories, plus the
+        services turned off one by one (``None`` and ``()`` when nothing is blocked)."""
+        excluded = consent.excluded_services
+        if not excluded:
+            if not consent.denied:
+                return None, ()
+            return self.plan_for(consent.denied), self.cookie_patterns(consent.denied)
+        tokens = frozenset(f"{c}:-{s}" for c, names in excluded.items() for s in names)
+        key = consent.denied | tokens
+        plan = self._plans.get(key)
+        patterns = self._cookie_patterns.get(key)
+        if plan is None or patterns is None:
+            categories = dict(self.policy.categories)
+            for name, names in excluded.items():
+                services = {k: v for k, v in categories[name].services.items() if k in names}
+                categories[name] = replace(categories[name], services=services)
+            partial = frozenset(excluded)
+            full = self.policy.with_changes(categories=categories)
+            plan = BlockPlan.build(full, consent.denied | partial)
+            # Only whole categories count as denied (data-consent="<category>" elements); the
+            # tokens make plans for different services distinct wherever plans are keyed.
+            plan.denied = consent.denied | tokens
+            patterns = denied_cookie_patterns(full, consent.denied | partial)
+            if len(self._plans) < _MAX_PLANS:
+                self._plans[key] = plan
+                self._cookie_patterns[key] = patterns
+        return plan, patterns
 
     def cookie_patterns(self, denied: frozenset[str]) -> tuple[str, ...]:
         patterns = self._cookie_patterns.get(denied)
@@ -257,7 +287,7 @@ class _PageResponder:
     async def _start(self, message: Message) -> None:
         headers: list[tuple[bytes, bytes]] = message.get("headers", [])
         consent = self.consent
-        patterns = self.mw.cookie_patterns(consent.denied) if consent.denied else ()
+        self.plan, patterns = self.mw.blocking_for(consent)
         content_type = b""
         encoded = False
         has_set_cookie = False
@@ -302,7 +332,6 @@ class _PageResponder:
         _add_vary(headers, self.mw._vary)
         headers.extend(await injector.start_headers())
         self.injector = injector
-        self.plan = self.mw.plan_for(consent.denied) if consent.denied else None
 
     async def _body(self, body: bytes, more: bool) -> None:
         injector = self.injector
