@@ -24,6 +24,7 @@ __all__ = [
     "cookie_declaration_html",
     "cookie_declaration_json",
     "format_duration",
+    "policy_from_scope",
 ]
 
 #: consentkit's short-lived "choices saved" cookie is the consent cookie's name plus this.
