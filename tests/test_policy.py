@@ -176,17 +176,18 @@ def test_missing_texts_fall_back_builtin_then_default_language() -> None:
     policy = parse_policy(
         POLICY_YAML.replace(
             "  fr:\n",
-            "  de:\n    title: Datenschutz\n    body: Cookies.\n    accept: Ja\n    decline: Nein\n  fr:\n",
+            "  sv:\n    title: Integritet\n    body: Kakor.\n    accept: Ja\n    decline: Nej\n  fr:\n",
         )
     )
     french = policy.messages("fr")
     assert french.settings == "Gérer mes choix"  # built-in French
     assert french.fallbacks == ()
-    german = policy.messages("de")
-    assert german.settings == "Manage choices"  # no built-in German: the default language's
-    assert "settings" in german.fallbacks
-    assert german.category_labels["analytics"] == "Analytics"
-    assert "categories.analytics.label" in german.fallbacks
+    swedish = policy.messages("sv")
+    assert swedish.settings == "Manage choices"  # no built-in Swedish: the default language's
+    assert "settings" in swedish.fallbacks
+    assert swedish.category_labels["analytics"] == "Analytics"
+    assert "categories.analytics.label" in swedish.fallbacks
+    assert policy.messages("de").language == "en"  # not in the policy, so not offered
     assert policy.messages("xx").language == "en"
 
 

@@ -21,23 +21,35 @@ import pytest
 import yaml
 
 from consentkit import Policy, parse_policy
-from consentkit.schema import POLICY_SCHEMA, Map, Node, Obj, schema_keys
+from consentkit.schema import POLICY_SCHEMA, Either, Map, Node, Obj, Seq, schema_keys
 from consentkit.texts import OPTIONAL_TEXTS, REQUIRED_TEXTS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "policy.md"
 COLUMNS = ("Key", "Type", "Default", "Example", "What it is for")
 
 #: Keys that are scalars or lists but whose default is not a fixed value: say so in prose.
+_SERVICE_KEYS = (
+    *("label", "description", "hosts", "inline", "cookies", "consent_mode", "vendor"),
+    *("vendor.name", "vendor.country", "vendor.privacy_policy_url"),
+    *("cookies[].duration", "cookies[].purpose", "cookies[].party"),
+)
 PROSE_DEFAULTS = {
     "controller.name",  # no default: required when controller is given
     "controller.contact",
-    "categories.<category>.services.<service>.label",  # the service's own name
+    # a service's keys default to its catalog entry's (or its own name, or nothing)
+    *(f"categories.<category>.services.<service>.{key}" for key in _SERVICE_KEYS),
+    *(f"services.<service>.{key}" for key in (*_SERVICE_KEYS, "category")),
     "texts.<language>.categories.<category>.label",  # the default language's, else derived
     "texts.<language>.categories.<category>.description",
     *(f"banner.theme.{name}" for name in ("background", "text", "muted", "accent")),
     *(f"banner.theme.{name}" for name in ("accent_text", "border", "focus", "link")),  # in the CSS
 }
-REQUIRED = {"version", "categories", "texts", *(f"texts.<language>.{key}" for key in REQUIRED_TEXTS)}
+REQUIRED = {
+    "version",
+    *(f"texts.<language>.{key}" for key in REQUIRED_TEXTS),
+    "categories.<category>.services.<service>.cookies[].name",
+    "services.<service>.cookies[].name",
+}
 
 #: A policy that gives nothing optional, with one name for each free-form level.
 MINIMAL = """\
@@ -45,7 +57,7 @@ version: "1"
 categories:
   stats:
     services:
-      counter: {}
+      counter: {hosts: [counter.example.org]}
 texts:
   en: {title: T, body: B, accept: A, decline: D, categories: {stats: {}}}
 """
@@ -127,8 +139,13 @@ def _node(key: str) -> Node:
         if isinstance(node, Map):
             node = node.value
         else:
+            if isinstance(node, Either):  # the mapping form of a list item
+                node = next(option for option in node.options if isinstance(option, Obj))
             assert isinstance(node, Obj), key
-            node = node.fields[part]
+            node = node.fields[part.removesuffix("[]")]
+            if part.endswith("[]"):
+                assert isinstance(node, Seq), key
+                node = node.item
     return node
 
 

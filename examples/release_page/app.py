@@ -25,6 +25,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from consentkit import Policy, cookie_declaration_html
+
 __all__ = ["create_app"]
 
 HERE: Final = Path(__file__).resolve().parent
@@ -238,9 +240,16 @@ class _Site:
         )
 
     def render(
-        self, page: PageName, lang: Lang, newsletter: _Newsletter | None = None, *, nonce: str = ""
+        self,
+        page: PageName,
+        lang: Lang,
+        newsletter: _Newsletter | None = None,
+        declaration: str = "",
+        *,
+        nonce: str = "",
     ) -> str:
-        """The full HTML document of ``page`` in ``lang``; ``nonce`` goes on its inline scripts (CSP)."""
+        """The full HTML document of ``page`` in ``lang``: ``declaration`` is the cookie table (HTML),
+        ``nonce`` goes on its inline scripts (CSP)."""
         state = newsletter or _Newsletter()
         t = _CHROME[lang]
         text = _PAGE_TEXT[page, lang]
@@ -268,7 +277,7 @@ class _Site:
             current_fr=' aria-current="true"' if lang == "fr" else "",
             notice=notice,
             nonce=html.escape(nonce),
-            content=self._fill(f"{page}.{lang}"),
+            content=self._fill(f"{page}.{lang}", cookie_declaration=declaration),
             newsletter=self._newsletter(page, lang, state),
         )
 
@@ -288,13 +297,23 @@ async def _read_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
+def _declaration(request: Request, lang: Lang) -> str:
+    """The cookie table consentkit generates from the policy in front of this app ("" without one)."""
+    policy = request.scope.get("state", {}).get("consent_policy")
+    if not isinstance(policy, Policy):
+        return ""
+    return cookie_declaration_html(policy, lang)
+
+
 def _page(page: PageName, lang: Lang) -> Callable[[Request], Awaitable[Response]]:
     """An endpoint that renders ``page`` in ``lang``."""
 
     async def endpoint(request: Request) -> Response:
         """Render the page."""
         site: _Site = request.app.state.site
-        return HTMLResponse(site.render(page, lang, nonce=_nonce(request)))
+        return HTMLResponse(
+            site.render(page, lang, declaration=_declaration(request, lang), nonce=_nonce(request))
+        )
 
     endpoint.__name__ = f"{page}_{lang}"
     return endpoint
@@ -316,10 +335,14 @@ async def newsletter(request: Request) -> Response:
     if not _EMAIL_RE.fullmatch(email):
         state = _Newsletter(email=email, error=True)
         return HTMLResponse(
-            site.render(page, lang, state, nonce=_nonce(request)), status_code=400, headers=headers
+            site.render(page, lang, state, _declaration(request, lang), nonce=_nonce(request)),
+            status_code=400,
+            headers=headers,
         )
     thanks = _Newsletter(email=email, thanks=True)
-    return HTMLResponse(site.render(page, lang, thanks, nonce=_nonce(request)), headers=headers)
+    return HTMLResponse(
+        site.render(page, lang, thanks, _declaration(request, lang), nonce=_nonce(request)), headers=headers
+    )
 
 
 async def collect(request: Request) -> Response:

@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 
 from .audit import AuditError, AuditLog
 from .consent import Consent, SecretKeyError
+from .declaration import DeclaredCookie, cookie_declaration, cookie_declaration_html, cookie_declaration_json
 from .middleware import ConsentMiddleware
 from .policy import (
     AuditSettings,
@@ -21,12 +22,14 @@ from .policy import (
     Blocking,
     Category,
     CategoryText,
+    CookieInfo,
     CookieSettings,
     Policy,
     PolicyError,
     Service,
     Signals,
     Texts,
+    Vendor,
     load_policy,
     parse_policy,
 )
@@ -41,14 +44,20 @@ __all__ = [
     "CategoryText",
     "Consent",
     "ConsentMiddleware",
+    "CookieInfo",
     "CookieSettings",
+    "DeclaredCookie",
     "Policy",
     "PolicyError",
     "SecretKeyError",
     "Service",
     "Signals",
     "Texts",
+    "Vendor",
     "consent_from_scope",
+    "cookie_declaration",
+    "cookie_declaration_html",
+    "cookie_declaration_json",
     "get_consent",
     "load_policy",
     "parse_policy",

@@ -19,9 +19,11 @@ from typing import Final
 from urllib.parse import quote
 
 from .consent import Consent
+from .declaration import cookie_declaration_html
 from .policy import Messages, Policy
 from .rewrite import Rule
 from .schema import CONSENT_MODE_TYPES
+from .translations import is_rtl
 
 __all__ = ["Renderer", "static_asset"]
 
@@ -85,6 +87,11 @@ def nonce_attr(nonce: str | None) -> bytes:
 
 def escape_url(url: str) -> bytes:
     return _e(url).encode("ascii", "xmlcharrefreplace")
+
+
+def _dir(lang: str) -> str:
+    """``dir="rtl"`` for a right-to-left language (the layout mirrors with it), else nothing."""
+    return ' dir="rtl"' if is_rtl(lang) else ""
 
 
 def _button(action: str, text: str) -> str:
@@ -164,15 +171,47 @@ class Renderer:
             + b">"
         )
 
-    def _category_rows(self, msgs: Messages, checked: frozenset[str], *, services: bool) -> str:
-        """One labelled checkbox per category; required ones shown checked and disabled."""
+    def _service_choices(self, msgs: Messages, name: str, excluded: frozenset[str]) -> str:
+        """The services of an optional category, each with its own checkbox (on unless turned off)."""
+        category = self.policy.categories[name]
+        boxes = []
+        for key, svc in category.services.items():
+            sid = f"ck-s-{_e(name)}-{_e(key)}"
+            state = "" if key in excluded else " checked"
+            label = _e(svc.label_in(msgs.language, key))
+            boxes.append(
+                f'<div class="ck-svc"><input type="checkbox" id="{sid}" name="services"'
+                f' value="{_e(name)}:{_e(key)}"{state}><label for="{sid}">{label}</label></div>'
+            )
+        legend = f"{_e(msgs.services)}: {_e(msgs.category_labels[name])}"
+        return (
+            f'<fieldset class="ck-services"><legend>{legend}</legend>'
+            f'<input type="hidden" name="listed" value="{_e(name)}">{"".join(boxes)}</fieldset>'
+        )
+
+    def _category_rows(
+        self,
+        msgs: Messages,
+        checked: frozenset[str],
+        *,
+        services: bool,
+        excluded: Mapping[str, frozenset[str]] | None = None,
+    ) -> str:
+        """One labelled checkbox per category; required ones shown checked and disabled. With
+        ``services``, each optional category's services get their own checkboxes (per-service choice)."""
         rows = []
         for name, category in self.policy.categories.items():
             cid = f"ck-c-{_e(name)}"
             desc = msgs.category_descriptions[name]
             extra = f'<p class="ck-desc" id="{cid}-d">{_e(desc)}</p>' if desc else ""
-            names = ", ".join(svc.label or key for key, svc in category.services.items()) if services else ""
-            if names:
+            names = (
+                ", ".join(svc.label_in(msgs.language, key) for key, svc in category.services.items())
+                if services
+                else ""
+            )
+            if names and not category.required:
+                extra += self._service_choices(msgs, name, (excluded or {}).get(name, frozenset()))
+            elif names:
                 extra += f'<p class="ck-services">{_e(msgs.services)}: {_e(names)}</p>'
             described = f' aria-describedby="{cid}-d"' if desc else ""
             label = _e(msgs.category_labels[name])
@@ -188,23 +227,57 @@ class Renderer:
             rows.append(f'<div class="ck-cat">{control}<label for="{cid}">{label}</label>{extra}</div>')
         return "".join(rows)
 
+    def _vendors(self, msgs: Messages) -> str:
+        """Who is behind each optional category, on the first layer: vendor names (a service of
+        the site's own by its label), one short line per category."""
+        lines = []
+        for name in self.policy.optional_categories:
+            who: list[str] = []
+            for key, svc in self.policy.categories[name].services.items():
+                vendor = svc.vendor.name if svc.vendor is not None else svc.label_in(msgs.language, key)
+                if vendor not in who:
+                    who.append(vendor)
+            if who:
+                label = _e(msgs.category_labels[name])
+                lines.append(f"<li><span>{label}:</span> {_e(', '.join(who))}</li>")
+        return f'<ul class="ck-vendors">{"".join(lines)}</ul>' if lines else ""
+
     # --- the banner ---
 
-    def _banner_markup(self, lang: str, root_path: str, gpc_note: bool, checked: frozenset[str]) -> str:
+    def _banner_markup(
+        self,
+        lang: str,
+        root_path: str,
+        gpc_note: bool,
+        checked: frozenset[str],
+        changed: tuple[str, ...] = (),
+    ) -> str:
         msgs = self.policy.messages(lang)
         action = self._action(root_path)
         hidden = _hidden(_NEXT, lang, self.policy.version)
         gpc = f'<p class="ck-gpc" role="status">{_e(msgs.gpc_honored)}</p>' if gpc_note else ""
+        if changed:
+            labels = ", ".join(msgs.category_labels.get(c, c) for c in changed)
+            gpc += f'<p class="ck-changed">{_fill(msgs.changed, {"categories": _e(labels)})}</p>'
         url = msgs.privacy_policy_url
-        policy_link = f'<a class="ck-policy" href="{_e(url)}">{_e(msgs.privacy_policy)}</a>' if url else ""
+        # The body may link the privacy policy itself: then the link is not repeated beside the buttons.
+        linked = "{privacy_policy" in msgs.body
+        policy_link = ""
+        if url and not linked:
+            policy_link = f'<a class="ck-policy" href="{_e(url)}">{_e(msgs.privacy_policy)}</a>'
         script = _e(root_path + self.prefix) + "/banner.js"
         return (
-            f'<section id="consentkit-banner" class="ck" aria-labelledby="ck-title" lang="{_e(lang)}"'
+            f'<section id="consentkit-banner" class="ck" aria-labelledby="ck-title"'
+            f' lang="{_e(lang)}"{_dir(lang)}'
             f' data-saved="{_e(msgs.saved)}" data-nosnippet><div class="ck-in">'
             f'<form method="post" action="{action}">{hidden}'
-            f'<h2 id="ck-title">{_e(msgs.title)}</h2><p id="ck-body">{self._body(msgs)}</p>{gpc}'
-            f'<div class="ck-row">{_button("accept_all", msgs.accept)}{_button("reject_all", msgs.decline)}'
-            f"{policy_link}</div></form>"
+            f'<h2 id="ck-title">{_e(msgs.title)}</h2><p id="ck-body">{self._body(msgs)}</p>'
+            f"{gpc}"
+            # Accept and Decline share one grid: the same size at every width and in every language.
+            f'<div class="ck-row"><div class="ck-choices">{_button("accept_all", msgs.accept)}'
+            f"{_button('reject_all', msgs.decline)}</div>"
+            # Who is behind each category comes after the choices, which must stay on screen at 320 px.
+            f"{policy_link}</div>{self._vendors(msgs)}</form>"
             f"<details><summary>{_e(msgs.settings)}</summary>"
             f'<form method="post" action="{action}">{hidden}'
             f"<fieldset><legend>{_e(msgs.settings)}</legend>"
@@ -223,12 +296,16 @@ class Renderer:
         gpc_note: bool = False,
         checked: Iterable[str] = (),
         encoding: str = "ascii",
+        changed: tuple[str, ...] = (),
     ) -> bytes:
-        """The banner for ``lang``; ``next_url`` is where the visitor returns after deciding."""
+        """The banner for ``lang``; ``next_url`` is where the visitor returns after deciding.
+
+        ``changed`` names categories asked about again because what is behind them changed.
+        """
         checked_set = frozenset(checked)
-        key = ("banner", lang, root_path, gpc_note, checked_set, encoding)
+        key = ("banner", lang, root_path, gpc_note, checked_set, changed, encoding)
         template = self._cache.get(key) or self._template(
-            key, self._banner_markup(lang, root_path, gpc_note, checked_set)
+            key, self._banner_markup(lang, root_path, gpc_note, checked_set, changed)
         )
         return template.render(escape_url(next_url), nonce_attr(nonce))
 
@@ -287,7 +364,8 @@ class Renderer:
         template = self._cache.get(key)
         if template is None:
             markup = (
-                f'<a class="ck-skip" href="#consentkit-banner" lang="{_e(lang)}">{_e(msgs.skip_link)}</a>'
+                f'<a class="ck-skip" href="#consentkit-banner" lang="{_e(lang)}"{_dir(lang)}>'
+                f"{_e(msgs.skip_link)}</a>"
             )
             template = self._template(key, markup)
         return template.render(b"", b"")
@@ -302,7 +380,7 @@ class Renderer:
         if template is None:
             href = _e(root_path + self.prefix) + "/settings?next=" + _NEXT + "&amp;lang=" + _e(quote(lang))
             markup = (
-                f'<p class="ck-manage" lang="{_e(lang)}" data-nosnippet>'
+                f'<p class="ck-manage" lang="{_e(lang)}"{_dir(lang)} data-nosnippet>'
                 f'<a href="{href}">{_e(msgs.settings_link)}</a></p>'
             )
             template = self._template(key, markup)
@@ -317,7 +395,9 @@ class Renderer:
             text = _e(getattr(msgs, message))
             kind = " ck-saved" if message == "saved" else ""
             template = self._template(
-                key, f'<p class="ck-status{kind}" role="status" lang="{_e(lang)}" data-nosnippet>{text}</p>'
+                key,
+                f'<p class="ck-status{kind}" role="status" lang="{_e(lang)}"{_dir(lang)} data-nosnippet>'
+                f"{text}</p>",
             )
         return template.render(b"", b"")
 
@@ -341,7 +421,7 @@ class Renderer:
         button = _fill(msgs.embed_allow, {"category": _e(label)})
         markup = (
             f'<div class="ck-embed" data-consentkit-placeholder="{_e(rule.category)}"{style}'
-            f' lang="{_e(lang)}" data-saved="{_e(msgs.saved)}">'
+            f' lang="{_e(lang)}"{_dir(lang)} data-saved="{_e(msgs.saved)}">'
             f"<p>{text}</p>"
             f'<form method="post" action="{self._action(root_path)}">'
             f"{_hidden(_NEXT, lang, self.policy.version)}"
@@ -379,7 +459,7 @@ class Renderer:
         msgs = self.policy.messages(lang)
         action = self._action(root_path)
         checked = frozenset(c for c in self.policy.optional_categories if consent.allows(c))
-        cats = self._category_rows(msgs, checked, services=True)
+        cats = self._category_rows(msgs, checked, services=True, excluded=consent.excluded)
         if consent.has_choice and consent.decided_at is not None:
             current = _fill(msgs.current_choice, {"date": _e(consent.decided_at.strftime("%Y-%m-%d"))})
         else:
@@ -393,7 +473,7 @@ class Renderer:
         return (
             f'<link rel="stylesheet" href="{_e(self.stylesheet_url(root_path))}">'
             f'<main id="consentkit-settings" class="ck-settings" aria-labelledby="ck-title"'
-            f' lang="{_e(lang)}">'
+            f' lang="{_e(lang)}"{_dir(lang)}>'
             f'<h1 id="ck-title">{_e(msgs.settings_title)}</h1>{notes}'
             f"<p>{_e(msgs.settings_intro)}</p><p>{current}</p><p>{self._body(msgs)}</p>"
             f'<form method="post" action="{action}">{_hidden(_e(next_url), lang, self.policy.version)}'
@@ -402,6 +482,7 @@ class Renderer:
             # Save comes first: it is the button Enter on a checkbox submits with.
             f'<div class="ck-row">{_button("save", msgs.save)}{_button("accept_all", msgs.accept)}'
             f"{_button(withdraw, msgs.decline)}</div></form>"
+            f"{cookie_declaration_html(self.policy, lang, heading_level=2)}"
             f'<p><a href="{_e(next_url)}">{_e(msgs.back)}</a></p></main>'
         )
 
@@ -418,7 +499,7 @@ class Renderer:
         msgs = self.policy.messages(lang)
         content = self.settings_content(lang, consent, next_url=next_url, root_path=root_path, saved=saved)
         markup = (
-            f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
+            f'<!DOCTYPE html><html lang="{_e(lang)}"{_dir(lang)}><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="robots" content="noindex"><title>{_e(msgs.settings_title)}</title>'
             f"</head><body>{content}</body></html>"

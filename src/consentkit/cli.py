@@ -21,7 +21,9 @@ from .audit_setup import AuditStoreError, check_writable
 from .audit_store import SqlStore, is_url, open_store, shown
 from .audit_verify import Anchor, load_checkpoints, parse_head, store_failure, verify_sources
 from .banner import Renderer
+from .catalog import catalog, suggest
 from .consent import SecretKeyError, resolve_secret_keys
+from .fingerprint import category_fingerprints, policy_fingerprint
 from .guides import docs_dir, find_guide, guides
 from .middleware import ConsentMiddleware
 from .policy import Policy, load_policy
@@ -121,6 +123,13 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             return 1
     where = shown(target) if target is not None else "the consentkit.audit logger only"
     print(f"Blocking: {policy.blocking.mode}; audit: {where} ({origin}; ip: {audit.ip})", file=out)
+    prints = category_fingerprints(policy)
+    print(
+        f"Fingerprint: {policy_fingerprint(policy)} ("
+        + ", ".join(f"{name} {value}" for name, value in prints.items())
+        + "); when a category's changes, visitors are asked about it again",
+        file=out,
+    )
     for name, category in policy.categories.items():
         flags = ["required"] if category.required else []
         if category.gpc == "deny":
@@ -163,6 +172,169 @@ def cmd_notice(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
     print(secrets.token_urlsafe(32), file=out)
     return 0
+
+
+def cmd_services(args: argparse.Namespace, out: TextIO) -> int:
+    entries = catalog()
+    if args.name is None:
+        width = max(len(name) for name in entries)
+        for name, known in entries.items():
+            print(f"{name:<{width}}  {known.category:<10}  {known.label} ({known.vendor})", file=out)
+        print(f"{len(entries)} services; `consentkit services show NAME` prints one as policy YAML", file=out)
+        return 0
+    entry = entries.get(args.name)
+    if entry is None:
+        hints = suggest(args.name)
+        hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
+        print(f"consentkit: no service {args.name!r} in the catalog{hint}", file=sys.stderr)
+        return 1
+    print(entry.policy_yaml(), end="", file=out)
+    return 0
+
+
+# --- scan ----------------------------------------------------------------------------------------
+
+
+def _load_asgi(target: str, factory: bool) -> Any:
+    """``module:attribute`` (``pkg.site:app``), imported from the current folder first."""
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise SystemExit(f"consentkit: {target!r} is neither an http:// URL nor module:app")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        value: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            value = getattr(value, part)
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(f"consentkit: cannot load {target}: {exc}") from None
+    return value() if factory else value
+
+
+def _serve(app: Any) -> tuple[str, Any]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread (for --browser)."""
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    try:
+        import uvicorn  # noqa: PLC0415 - an optional dependency (the "demo" extra)
+    except ImportError:
+        raise SystemExit("consentkit: --browser with module:app needs uvicorn: pip install uvicorn") from None
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="consentkit-scan-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise SystemExit("consentkit: could not serve the app for --browser")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return f"http://127.0.0.1:{port}/", server
+
+
+class _ScanProgress:
+    """``[#####     ] 5/20 /path`` on stderr, when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, path: str) -> None:
+        if self.enabled:
+            filled = done * 20 // max(total, 1)
+            sys.stderr.write(f"\rscanning [{'#' * filled:<20}] {done}/{total} {path[:40]:<40}")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.flush()
+
+
+def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    try:
+        import httpx  # noqa: PLC0415 - the scanner's own dependency (the "scan" extra)
+
+        from .scan import browser_pass, crawl, match  # noqa: PLC0415
+    except ImportError:
+        print("consentkit: scan needs httpx: pip install 'consentkit[scan]'", file=sys.stderr)
+        return 2
+
+    app: Any = None
+    server: Any = None
+    if args.target.startswith(("http://", "https://")):
+        start = args.target
+    else:
+        app = _load_asgi(args.target, args.factory)
+        start = "http://localhost/"
+    try:
+        policy = load_policy(args.policy) if args.policy else getattr(app, "policy", None)
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if not isinstance(policy, Policy):
+        print("consentkit: give the policy to check against with --policy FILE", file=sys.stderr)
+        return 2
+    executable = os.environ.get("CONSENTKIT_CHROMIUM", "").strip() or "/usr/bin/chromium"
+    if args.browser:
+        if importlib.util.find_spec("playwright") is None or not os.access(executable, os.X_OK):
+            print(
+                "consentkit: --browser needs Playwright (pip install 'consentkit[scan-browser]') "
+                f"and Chromium at {executable} (or CONSENTKIT_CHROMIUM)",
+                file=sys.stderr,
+            )
+            return 2
+        if app is not None:
+            start, server = _serve(app)
+            app = None
+    transport = httpx.ASGITransport(app=app) if app is not None else None
+    progress = _ScanProgress()
+
+    async def run() -> Any:
+        async with httpx.AsyncClient(transport=transport, timeout=30) as client:
+            return await crawl(client, start, max_pages=args.max_pages, progress=progress)
+
+    def work() -> Any:
+        found = asyncio.run(run())
+        progress.finish()
+        if found.pages and args.browser:
+            browser_pass(found, executable)
+        return found
+
+    try:
+        # A thread of its own: asyncio.run and Playwright's sync API both refuse to run inside a
+        # running event loop (a notebook, or a caller that is itself async).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            result = pool.submit(work).result()
+    finally:
+        if server is not None:
+            server.should_exit = True
+    if not result.pages:
+        print(f"consentkit: no HTML page at {start}", file=sys.stderr)
+        return 2
+    report = match(result, policy)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2), file=out)
+        return 0 if report.clean else 1
+    accepted = "after Accept" if result.accepted else "no consent banner found"
+    print(f"Scanned {len(report.pages)} page(s) of {report.site} ({accepted})", file=out)
+    print(f"  third-party hosts: {len(report.hosts)}; cookies: {len(report.cookies)}", file=out)
+    if report.clean:
+        print("Everything found is declared in the policy.", file=out)
+        return 0
+    for url, found in report.per_page().items():
+        print(f"{url}", file=out)
+        for host in found["hosts"]:
+            print(f"  undeclared host:   {host}", file=out)
+        for cookie in found["cookies"]:
+            print(f"  undeclared cookie: {cookie}", file=out)
+    print("\nAdd to your policy (top level):\n", file=out)
+    print(report.proposal_yaml(), file=out, end="")
+    return 1
 
 
 # --- demo ----------------------------------------------------------------------------------------
@@ -622,6 +794,38 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("policy", help="the YAML policy file")
     notice.add_argument("--lang", help="one language, to print its banner markup")
     notice.set_defaults(run=cmd_notice)
+
+    services = commands.add_parser(
+        "services",
+        help="list the built-in service catalog, or show one service",
+        description="List the services consentkit knows (name, suggested category, vendor). "
+        "`consentkit services show NAME` prints one as YAML to paste under a category's services.",
+    )
+    services.add_argument("show", nargs="?", choices=["show"], help=argparse.SUPPRESS)
+    services.add_argument("name", nargs="?", metavar="NAME", help="a service name, after show")
+    services.set_defaults(run=cmd_services)
+
+    scan = commands.add_parser(
+        "scan",
+        help="crawl a site and report hosts and cookies the policy does not declare",
+        description="Crawl a site breadth-first after accepting consent, record every third-party host "
+        "its tags would load and every cookie it sets, compare them with the policy and propose the "
+        "services to add (catalog names where known). Exit 1 when anything is undeclared.",
+    )
+    scan.add_argument(
+        "target", metavar="TARGET", help="an ASGI app (module:app) or an http://127.0.0.1:PORT URL"
+    )
+    scan.add_argument("--policy", help="the policy to check against (default: the app's ConsentMiddleware's)")
+    scan.add_argument("--max-pages", type=int, default=20, metavar="N", help="pages to crawl (default: 20)")
+    scan.add_argument("--factory", action="store_true", help="TARGET is a function that returns the app")
+    scan.add_argument(
+        "--browser",
+        action="store_true",
+        help="also run the pages in Chromium (Playwright) and record what scripts request and set; "
+        "requests leaving the machine are answered by a local stub",
+    )
+    scan.add_argument("--json", action="store_true", help="print one JSON document")
+    scan.set_defaults(run=cmd_scan)
 
     keygen = commands.add_parser(
         "keygen",

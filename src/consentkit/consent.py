@@ -21,6 +21,7 @@ from typing import Any, Final, Literal, NamedTuple
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from .fingerprint import category_fingerprints
 from .policy import Policy
 
 __all__ = ["Consent", "ConsentCodec", "SecretKeyError", "resolve_secret_keys"]
@@ -92,9 +93,15 @@ class Consent:
     signal_denied: frozenset[str] = frozenset()
     #: The opt-out signal has been recorded for this subject (one audit record per subject).
     signal_recorded: bool = False
+    #: Categories asked about again because what is behind them changed since the visitor chose.
+    changed: tuple[str, ...] = ()
+    #: Services the visitor turned off one by one inside categories they allow.
+    excluded: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "explicit", MappingProxyType(dict(self.explicit)))
+        excluded = {c: frozenset(s) for c, s in self.excluded.items() if s}
+        object.__setattr__(self, "excluded", MappingProxyType(excluded))
 
     @classmethod
     def undecided(cls, policy: Policy) -> Consent:
@@ -116,8 +123,8 @@ class Consent:
         """True when the visitor has made an explicit choice (not only sent a signal)."""
         return bool(self.explicit)
 
-    def allows(self, category: str) -> bool:
-        """Whether ``category`` may be used for this visitor now.
+    def allows(self, category: str, service: str | None = None) -> bool:
+        """Whether ``category`` (or one ``service`` of it) may be used for this visitor now.
 
         Raises ``ValueError`` for a category the policy does not define: a typo must not
         silently read as "not allowed" (or hide a tag forever).
@@ -129,7 +136,15 @@ class Consent:
             raise ValueError(f"unknown consent category {category!r} (the policy defines: {known})")
         if category in self.signal_denied and not self.signal_recorded:
             return False
-        return self.explicit.get(category, False)
+        allowed = self.explicit.get(category, False)
+        if service is not None and allowed:
+            return service not in self.excluded.get(category, ())
+        return allowed
+
+    @property
+    def excluded_services(self) -> Mapping[str, frozenset[str]]:
+        """Services turned off one by one in the categories allowed now (what blocking adds)."""
+        return {c: s for c, s in self.excluded.items() if self.allows(c)}
 
     @property
     def choices(self) -> dict[str, bool]:
@@ -158,12 +173,24 @@ class Consent:
             "policy_version": self.policy_version,
             "method": self.method,
             "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "changed": list(self.changed),
+            "excluded_services": {c: sorted(s) for c, s in self.excluded_services.items()},
         }
 
     # --- deciding ---
 
-    def decide(self, action: str, selected: Iterable[str] = (), *, now: float | None = None) -> Consent:
+    def decide(
+        self,
+        action: str,
+        selected: Iterable[str] = (),
+        *,
+        now: float | None = None,
+        excluded: Mapping[str, Iterable[str]] | None = None,
+    ) -> Consent:
         """The consent after the visitor's ``action`` (accept_all, reject_all, save, withdraw, embed).
+
+        With ``save``, ``excluded`` names the services turned off inside allowed categories;
+        every other action allows or refuses whole categories (``embed`` allows all of one).
 
         ``accept_all`` does not override an active privacy signal: the categories the signal
         covers stay off unless the visitor ticks them one by one (``save``) or grants them
@@ -182,13 +209,20 @@ class Consent:
             explicit.update(dict.fromkeys(chosen & set(self.optional), True))
         else:
             raise ValueError(f"unknown consent action {action!r}")
+        kept: dict[str, frozenset[str]] = {}
+        if action == "save":
+            kept = {c: frozenset(s) for c, s in (excluded or {}).items() if explicit.get(c)}
+        elif action == "embed":
+            kept = {c: s for c, s in self.excluded.items() if c not in chosen}
         return replace(
             self,
             explicit=explicit,
+            excluded=kept,
             subject_id=self.subject_id or new_subject_id(),
             method=action,
             decided_at=datetime.fromtimestamp(int(now if now is not None else time.time()), UTC),
             signal_recorded=self.signal_recorded or bool(self.signal_denied),
+            changed=(),
         )
 
     def with_signal(self, denied: frozenset[str]) -> Consent:
@@ -253,6 +287,7 @@ class ConsentCodec:
         self._cache: dict[str, _Decoded] = {}
         self._cache_size = cache_size
         self._undecided = Consent.undecided(policy)
+        self.fingerprints = category_fingerprints(policy)
 
     def dumps(self, consent: Consent) -> str:
         """The signed cookie value for ``consent``."""
@@ -267,6 +302,9 @@ class ConsentCodec:
             payload["t"] = int(consent.decided_at.timestamp())
         if consent.signal_recorded:
             payload["o"] = 1
+        payload["f"] = self.fingerprints  # what the visitor was shown
+        if consent.excluded:
+            payload["x"] = {c: sorted(s) for c, s in consent.excluded.items()}
         return self.serializer.dumps(payload)
 
     def _verify(self, value: str) -> tuple[dict[str, Any] | None, int]:
@@ -346,6 +384,20 @@ class ConsentCodec:
             return None
         optional = self.policy.optional_categories
         explicit = {c: bool(v) for c, v in raw_choices.items() if c in optional and v in (0, 1)}
+        shown = payload.get("f")
+        changed: tuple[str, ...] = ()
+        if isinstance(shown, dict):
+            # Categories whose services, hosts or cookies changed are asked about again; the
+            # choices about the others stand.
+            changed = tuple(c for c in optional if shown.get(c) != self.fingerprints[c])
+            explicit = {c: v for c, v in explicit.items() if c not in changed}
+        raw_excluded = payload.get("x")
+        excluded: dict[str, frozenset[str]] = {}
+        if isinstance(raw_excluded, dict):
+            for category, names in raw_excluded.items():
+                known = self.policy.categories[category].services if category in explicit else {}
+                if isinstance(names, list):
+                    excluded[category] = frozenset(n for n in names if isinstance(n, str) and n in known)
         method = payload.get("m")
         decided = payload.get("t")
         return Consent(
@@ -359,4 +411,6 @@ class ConsentCodec:
             if isinstance(decided, int) and decided > 0
             else None,
             signal_recorded=payload.get("o") == 1,
+            changed=changed,
+            excluded=excluded,
         )

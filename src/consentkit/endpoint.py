@@ -22,7 +22,9 @@ from .audit import AuditError, category_states
 from .banner import consent_mode_granted, consent_mode_script, static_asset
 from .consent import Consent, audit_event
 from .cookies import expire_headers, parse_cookie_header
+from .declaration import cookie_declaration_html, cookie_declaration_json
 from .layout import SettingsPage
+from .policy import Policy
 from .rewrite import Rewriter
 from .schema import CONSENT_MODE_TYPES
 
@@ -111,6 +113,9 @@ class ConsentEndpoint:
             elif sub.startswith("/consentkit.") and sub.endswith(".css"):
                 _only_get(method)
                 await self.stylesheet(scope, send, sub[1:])
+            elif sub == "/cookies":
+                _only_get(method)
+                await self.cookies(scope, send)
             elif sub in _SCRIPTS:
                 _only_get(method)
                 await _respond(
@@ -237,6 +242,27 @@ class ConsentEndpoint:
         rewriter = Rewriter(plan)  # blocking only: nothing is added to the settings page
         return rewriter.feed(data) + rewriter.close()
 
+    async def cookies(self, scope: Scope, send: Any) -> None:
+        """The cookie declaration: an HTML fragment, or JSON for ``Accept: application/json``."""
+        headers = _headers(scope)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        policy = self.mw.policy
+        lang = query.get("lang", "")
+        if lang not in policy.texts:
+            lang = self.mw.language(headers.get("accept-language"))
+        extra: Headers = [
+            (b"cache-control", b"public, max-age=300"),
+            (b"vary", b"Accept, Accept-Language"),
+            (b"content-language", lang.encode("ascii", "replace")),
+        ]
+        head = scope["method"] == "HEAD"
+        if "application/json" in headers.get("accept", ""):
+            body = json.dumps(cookie_declaration_json(policy, lang), ensure_ascii=False).encode("utf-8")
+            await _respond(send, 200, body, b"application/json", extra, head=head)
+        else:
+            fragment = cookie_declaration_html(policy, lang).encode("utf-8")
+            await _respond(send, 200, fragment, b"text/html; charset=utf-8", extra, head=head)
+
     # --- POST ---
 
     async def decide(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -281,7 +307,12 @@ class ConsentEndpoint:
         before, subject = self._request_consent(scope)
         if before.subject_id is None and subject is not None:
             before = replace(before, subject_id=subject)
-        after = before.decide(action, [c for c in categories if c in mw.policy.optional_categories])
+        chosen = [c for c in categories if c in mw.policy.optional_categories]
+        excluded = _excluded_services(mw.policy, fields.get("services"), chosen) if action == "save" else {}
+        # A category whose every service was turned off is refused as a whole.
+        every = {c: frozenset(mw.policy.categories[c].services) for c in excluded}
+        chosen = [c for c in chosen if not (excluded.get(c) and excluded[c] == every[c])]
+        after = before.decide(action, chosen, excluded=excluded)
         if not mw.rate_limiter.allow((scope.get("client") or (None,))[0]):
             mw.audit.rejected += 1  # counted (reported in checkpoints), never stored
             raise _Refusal(429, "too many decisions from this address; try again in a minute", _RETRY_MINUTE)
@@ -301,7 +332,7 @@ class ConsentEndpoint:
             path=next_url,
             user_agent=headers.get("user-agent", ""),
             ip=(scope.get("client") or (None,))[0],
-            extra={"signals": ["gpc"]} if after.signal_denied else None,
+            extra=_record_extra(after),
         )
         try:
             await mw.record(record)
@@ -314,7 +345,7 @@ class ConsentEndpoint:
         scheme = scope.get("scheme", "http")
         out: Headers = [(b"set-cookie", mw.consent_cookie(after, scheme)), (b"cache-control", b"no-store")]
         present = parse_cookie_header(headers.get("cookie", ""))
-        patterns = mw.cookie_patterns(after.denied)
+        patterns = mw.blocking_for(after)[1]  # denied categories and services turned off
         if patterns:
             out.extend(
                 (b"set-cookie", h) for h in expire_headers(patterns, present, host, mw.policy.cookie.domain)
@@ -450,14 +481,56 @@ def _parse_form(body: bytes) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError):
         raise _Refusal(400, "malformed form body") from None
     fields: dict[str, Any] = {"categories": []}
+    listed: list[str] = []
+    chosen_services: list[str] = []
     for name, value in pairs:
         if name == "categories":
             fields["categories"].append(value)
+        elif name == "listed":  # a category whose services the form offered one by one
+            listed.append(value)
+        elif name == "services":
+            chosen_services.append(value)
         elif name in ("action", "next", "lang", "version", "channel"):
             fields.setdefault(name, value)
     if "action" not in fields:
         raise _Refusal(400, "missing action")
+    if listed:
+        services: dict[str, list[str]] = {c: [] for c in listed}
+        for value in chosen_services:
+            category, sep, service = value.partition(":")
+            if not sep or category not in services:
+                raise _Refusal(400, f"services must be category:service of a listed category, got {value!r}")
+            services[category].append(service)
+        fields["services"] = services
     return fields
+
+
+def _excluded_services(
+    policy: Policy, allowed: dict[str, list[str]] | None, chosen: list[str]
+) -> dict[str, frozenset[str]]:
+    """Per category, the services turned off: those of it not in ``allowed`` (categories absent
+    from ``allowed`` keep all their services)."""
+    excluded: dict[str, frozenset[str]] = {}
+    for category, names in (allowed or {}).items():
+        if category not in policy.optional_categories:
+            raise _Refusal(400, f"unknown category {category!r}")
+        known = frozenset(policy.categories[category].services)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise _Refusal(400, f"unknown service {unknown[0]!r} in category {category!r}")
+        if category in chosen:
+            excluded[category] = known - frozenset(names)
+    return excluded
+
+
+def _record_extra(consent: Consent) -> dict[str, Any] | None:
+    """Audit fields beyond the categories: the privacy signal, and per-service state."""
+    extra: dict[str, Any] = {}
+    if consent.signal_denied:
+        extra["signals"] = ["gpc"]
+    if consent.excluded_services:
+        extra["excluded_services"] = {c: sorted(s) for c, s in consent.excluded_services.items()}
+    return extra or None
 
 
 def _parse_json(body: bytes) -> dict[str, Any]:
@@ -480,6 +553,13 @@ def _parse_json(body: bytes) -> dict[str, Any]:
     else:
         raise _Refusal(400, "categories must be a list of names or an object of booleans")
     fields: dict[str, Any] = {"action": action, "categories": categories}
+    services = data.get("services")
+    if services is not None:
+        if not isinstance(services, dict) or not all(
+            isinstance(v, list) and all(isinstance(n, str) for n in v) for v in services.values()
+        ):
+            raise _Refusal(400, "services must map category names to lists of the service names allowed")
+        fields["services"] = {str(k): list(v) for k, v in services.items()}
     for name in ("next", "lang", "version", "channel"):
         value = data.get(name)
         if value is not None:

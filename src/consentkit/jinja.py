@@ -10,6 +10,7 @@ app served through a2wsgi)::
     {% if not consent.decided %}...{% endif %}     {# a property, as in Python #}
     {{ consent.choices }}                          {# {"necessary": true, "analytics": false} #}
     {{ consentkit_banner(lang="fr") }}             {# place the banner yourself #}
+    {{ consentkit_cookie_declaration() }}          {# the cookie table, for the privacy page #}
 
 ``consent.allows()`` of a category the policy does not define raises ``ValueError``. Where there
 is no consent to read (no ``request`` in the context, no ``ConsentMiddleware`` in front) nothing
@@ -30,6 +31,8 @@ from markupsafe import Markup
 from starlette.requests import Request
 
 from .consent import Consent
+from .declaration import cookie_declaration_html, policy_from_scope
+from .language import negotiate
 from .layout import SettingsLayout, SettingsPage
 from .noconsent import NoConsent
 
@@ -90,12 +93,27 @@ def consentkit_banner(context: Context, lang: str | None = None, nonce: str | No
     return Markup(middleware.render_banner(scope, lang=lang, nonce=nonce))  # noqa: S704 (escaped markup)
 
 
+@jinja2.pass_context
+def consentkit_cookie_declaration(context: Context, lang: str | None = None) -> Markup:
+    """The cookie declaration table, in ``lang`` or the request's language (empty without
+    ConsentMiddleware in front of the app)."""
+    scope = _scope_of(context.get("request"))
+    policy = policy_from_scope(scope) if scope is not None else None
+    if policy is None:
+        return Markup("")
+    if lang is None and scope is not None:
+        header = next((v for k, v in scope.get("headers", ()) if k == b"accept-language"), b"")
+        lang = negotiate(header.decode("latin-1"), policy.languages)
+    return Markup(cookie_declaration_html(policy, lang))  # noqa: S704 - every text in it is escaped
+
+
 def install(env: jinja2.Environment) -> None:
-    """Make ``consent`` and ``consentkit_banner()`` available in ``env``'s templates
-    (for example ``Jinja2Templates(...).env``, ``app.jinja_env``)."""
+    """Make ``consent``, ``consentkit_banner()`` and ``consentkit_cookie_declaration()`` available
+    in ``env``'s templates (for example ``Jinja2Templates(...).env``, ``app.jinja_env``)."""
     if not issubclass(env.context_class, _ConsentContext):
         env.context_class = type("ConsentContext", (_ConsentContext, env.context_class), {})
     env.globals["consentkit_banner"] = consentkit_banner
+    env.globals["consentkit_cookie_declaration"] = consentkit_cookie_declaration
 
 
 def settings_layout(env: jinja2.Environment, template: str) -> SettingsLayout:

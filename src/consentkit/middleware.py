@@ -12,6 +12,7 @@ import fnmatch
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from os import PathLike
 from typing import Any, Final, cast
 from urllib.parse import quote
@@ -136,6 +137,35 @@ class ConsentMiddleware:
                 self._plans[denied] = plan
         return plan
 
+    def blocking_for(self, consent: Consent) -> tuple[BlockPlan | None, tuple[str, ...]]:
+        """The block plan and the cookie patterns for a visitor: denied categories, plus the
+        services turned off one by one (``None`` and ``()`` when nothing is blocked)."""
+        excluded = consent.excluded_services
+        if not excluded:
+            if not consent.denied:
+                return None, ()
+            return self.plan_for(consent.denied), self.cookie_patterns(consent.denied)
+        tokens = frozenset(f"{c}:-{s}" for c, names in excluded.items() for s in names)
+        key = consent.denied | tokens
+        plan = self._plans.get(key)
+        patterns = self._cookie_patterns.get(key)
+        if plan is None or patterns is None:
+            categories = dict(self.policy.categories)
+            for name, names in excluded.items():
+                services = {k: v for k, v in categories[name].services.items() if k in names}
+                categories[name] = replace(categories[name], services=services)
+            partial = frozenset(excluded)
+            full = self.policy.with_changes(categories=categories)
+            plan = BlockPlan.build(full, consent.denied | partial)
+            # Only whole categories count as denied (data-consent="<category>" elements); the
+            # tokens make plans for different services distinct wherever plans are keyed.
+            plan.denied = consent.denied | tokens
+            patterns = denied_cookie_patterns(full, consent.denied | partial)
+            if len(self._plans) < _MAX_PLANS:
+                self._plans[key] = plan
+                self._cookie_patterns[key] = patterns
+        return plan, patterns
+
     def cookie_patterns(self, denied: frozenset[str]) -> tuple[str, ...]:
         patterns = self._cookie_patterns.get(denied)
         if patterns is None:
@@ -242,6 +272,7 @@ class ConsentMiddleware:
             gpc_note=bool(consent.signal_denied),
             checked=[c for c, v in consent.explicit.items() if v],
             encoding="utf-8",
+            changed=consent.changed,
         ).decode("utf-8")
 
     async def record(self, record: dict[str, Any]) -> None:
@@ -274,6 +305,7 @@ class ConsentMiddleware:
             scope["state"] = state = {}
         state["consent"] = consent
         state["consentkit"] = self  # for the template helpers (consentkit.jinja, consentkit.django)
+        state["consent_policy"] = self.policy  # for the cookie declaration in templates
         responder = _PageResponder(self, scope, consent, cookie, send)
         await self.app(scope, receive, responder.send)
 
@@ -288,7 +320,7 @@ class ConsentMiddleware:
         if not consent.denied:
             await self.app(scope, receive, send)
             return
-        patterns = self.cookie_patterns(consent.denied)
+        _, patterns = self.blocking_for(consent)
 
         async def filtered_send(message: Message) -> None:
             if message["type"] in ("websocket.accept", "websocket.http.response.start") and patterns:
@@ -385,9 +417,8 @@ class _PageResponder:
             await self._body(message.get("body", b""), message.get("more_body", False))
         elif kind == "http.response.pathsend" and self.transform:
             await self._pathsend(message["path"])
-        elif kind == "http.response.early_hint" and self.consent.denied:
+        elif kind == "http.response.early_hint" and (plan := self.mw.blocking_for(self.consent)[0]):
             # Hypercorn's 103 Early Hints extension: {"links": [b"</a.css>; rel=preload", ...]}
-            plan = self.mw.plan_for(self.consent.denied)
             links = [f for f in (filter_links(v, plan) for v in message.get("links", [])) if f is not None]
             if links:
                 await self.send_next({**message, "links": links})
@@ -399,7 +430,7 @@ class _PageResponder:
     async def _start(self, message: Message) -> None:
         headers: list[tuple[bytes, bytes]] = message.get("headers", [])
         consent = self.consent
-        patterns = self.mw.cookie_patterns(consent.denied) if consent.denied else ()
+        self.plan, patterns = self.mw.blocking_for(consent)
         content_types: list[bytes] = []
         encodings: list[bytes] = []
         options: list[bytes] = []
@@ -419,8 +450,8 @@ class _PageResponder:
         if has_set_cookie and patterns:
             headers = _drop_denied_cookies(headers, patterns)
             message["headers"] = headers
-        if has_link and consent.denied:
-            linked = filter_link_headers(headers, self.mw.plan_for(consent.denied))
+        if has_link and self.plan is not None:
+            linked = filter_link_headers(headers, self.plan)
             if linked is not None:
                 message["headers"] = headers = linked
         status = message["status"]
@@ -503,8 +534,6 @@ class _PageResponder:
         headers.extend(await injector.start_headers())
         self.injector = injector
         self.markup = cast(Injector, XhtmlInjector(injector)) if xml else injector
-        consent = self.consent
-        self.plan = self.mw.plan_for(consent.denied) if consent.denied else None
         return True
 
     async def _body(self, body: bytes, more: bool) -> None:
@@ -849,6 +878,7 @@ class _PageInjector:
             gpc_note=self.gpc_active,
             checked=[c for c, v in self.consent.explicit.items() if v],
             encoding=self.encoding,
+            changed=self.consent.changed,
         )
 
     def body_end(self) -> bytes:

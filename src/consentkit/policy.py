@@ -19,8 +19,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from .catalog import CATALOG_KEY, expand_services
 from .schema import CONSENT_MODE_TYPES, THEME_KEYS, Mark, PolicyError, Problem, read_yaml
-from .texts import BUILTIN, OPTIONAL_TEXTS, REQUIRED_PLACEHOLDERS, REQUIRED_TEXTS
+from .texts import (
+    BUILTIN,
+    BUILTIN_CATEGORIES,
+    BUILTIN_CORE,
+    OPTIONAL_TEXTS,
+    REQUIRED_PLACEHOLDERS,
+    REQUIRED_TEXTS,
+)
 
 __all__ = [
     "AuditSettings",
@@ -29,6 +37,7 @@ __all__ = [
     "Category",
     "CategoryText",
     "Controller",
+    "CookieInfo",
     "CookieSettings",
     "Messages",
     "Policy",
@@ -36,7 +45,9 @@ __all__ = [
     "Service",
     "Signals",
     "Texts",
+    "Vendor",
     "load_policy",
+    "localized",
 ]
 
 MAX_AGE_LIMIT_DAYS = 395  # 13 months: the longest consent lifetime European regulators accept
@@ -44,6 +55,7 @@ MAX_AGE_LIMIT_DAYS = 395  # 13 months: the longest consent lifetime European reg
 _HOST_RE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 _COOKIE_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _COOKIE_GLOB_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z?\[\]]+$")
+_DURATION_RE = re.compile(r"^(session|[1-9][0-9]{0,3} (second|minute|hour|day|week|month|year)s?)$")
 _DOMAIN_RE = re.compile(r"^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 # Theme values go into a CSS custom property: colours and simple functions only, nothing that can
 # close the declaration or the style element.
@@ -62,19 +74,94 @@ def _frozen_map(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(values or {}))
 
 
+def _texts(value: str | Mapping[str, str] | None) -> Mapping[str, str]:
+    """A text given once (for every language, key ``*``) or per language."""
+    if value is None:
+        return MappingProxyType({})
+    if isinstance(value, str):
+        return MappingProxyType({"*": value})
+    return MappingProxyType(dict(value))
+
+
+def localized(texts: Mapping[str, str], language: str, default: str = "en") -> str | None:
+    """The text for ``language``: exact, then its base language, the one for every language,
+    the ``default`` language's, English, or any; ``None`` when there is none."""
+    if not texts:
+        return None
+    base = language.split("-", 1)[0]
+    for key in (language, base, "*", default, default.split("-", 1)[0], "en"):
+        if key in texts:
+            return texts[key]
+    return next(iter(texts.values()))
+
+
+@dataclass(frozen=True)
+class CookieInfo:
+    """What the cookie declaration says about one cookie a service sets."""
+
+    name: str
+    #: ``session`` or a number and unit: ``2 years``, ``13 months``, ``30 minutes``.
+    duration: str | None = None
+    #: Why it is set: one text for every language, or per language.
+    purpose: Mapping[str, str] = field(default_factory=dict)
+    #: ``first`` when set on the site's own domain, ``third`` when set by the vendor's domain.
+    party: Literal["first", "third"] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "purpose", _texts(self.purpose))
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """Who runs a service: legal name, country (ISO 3166 code) and privacy policy."""
+
+    name: str
+    country: str | None = None
+    privacy_policy_url: str | None = None
+
+
 @dataclass(frozen=True)
 class Service:
-    """A third party (or first-party tool) whose tags and cookies belong to one category."""
+    """A third party (or first-party tool) whose tags and cookies belong to one category.
+
+    ``cookies`` lists names and globs (what blocking matches); ``cookie_info`` has one entry
+    per cookie with what the declaration shows (filled in for plain names).
+    """
 
     hosts: tuple[str, ...] = ()
     inline: tuple[str, ...] = ()
     cookies: tuple[str, ...] = ()
     label: str | None = None
+    #: The label per language (``label`` is the one used where no language applies).
+    labels: Mapping[str, str] = field(default_factory=dict)
+    description: Mapping[str, str] = field(default_factory=dict)
+    cookie_info: tuple[CookieInfo, ...] = ()
+    vendor: Vendor | None = None
+    consent_mode: tuple[str, ...] = ()
+    #: The catalog entry the service was taken from, if any.
+    catalog: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hosts", tuple(h.lower() for h in _tuple(self.hosts)))
         object.__setattr__(self, "inline", _tuple(self.inline))
-        object.__setattr__(self, "cookies", _tuple(self.cookies))
+        # Third-party cookies live on the vendor's domain: declared, but never matched against
+        # (or expired from) the site's own cookies, where the same name may mean something else.
+        info = {c.name: c for c in self.cookie_info}
+        names = list(_tuple(self.cookies))
+        names += [n for n, c in info.items() if n not in names and c.party != "third"]
+        declared = [info.get(n) or CookieInfo(n) for n in names]
+        declared += [c for n, c in info.items() if n not in names]
+        object.__setattr__(self, "cookies", tuple(names))
+        object.__setattr__(self, "cookie_info", tuple(declared))
+        object.__setattr__(self, "labels", _texts(self.labels))
+        if self.label is None and self.labels:
+            object.__setattr__(self, "label", localized(self.labels, "en"))
+        object.__setattr__(self, "description", _texts(self.description))
+        object.__setattr__(self, "consent_mode", _tuple(self.consent_mode))
+
+    def label_in(self, language: str, name: str) -> str:
+        """The service's label in ``language`` (``name`` when it has none)."""
+        return localized(self.labels, language) or self.label or name
 
 
 @dataclass(frozen=True)
@@ -127,6 +214,7 @@ class Texts:
     embed_allow: str | None = None
     back: str | None = None
     services: str | None = None
+    changed: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "categories", _frozen_map(self.categories))
@@ -160,6 +248,7 @@ class Messages:
     embed_allow: str
     back: str
     services: str
+    changed: str
     category_labels: Mapping[str, str]
     category_descriptions: Mapping[str, str]
     #: Keys this language did not give and took from another language (for ``consentkit check``).
@@ -415,6 +504,15 @@ def _check(policy: Policy) -> Iterable[Problem]:
                     yield Problem(f"{sbase}.cookies[{i}]", f"{cookie_name!r} is not a cookie name or glob")
                 elif cookie_name == policy.cookie.name:
                     yield Problem(f"{sbase}.cookies[{i}]", "this is consentkit's own cookie")
+            for i, info in enumerate(svc.cookie_info):
+                if info.duration is not None and not _DURATION_RE.match(info.duration):
+                    yield Problem(
+                        f"{sbase}.cookies[{i}]",
+                        f"duration {info.duration!r}: write session, or a number and a unit "
+                        "(seconds, minutes, hours, days, weeks, months, years), e.g. 13 months",
+                    )
+            if svc.vendor is not None and svc.vendor.privacy_policy_url is not None:
+                yield from _check_url(f"{sbase}.vendor.privacy_policy_url", svc.vendor.privacy_policy_url)
 
     if not policy.texts:
         yield Problem("texts", "give the banner texts for at least the default language")
@@ -425,8 +523,11 @@ def _check(policy: Policy) -> Iterable[Problem]:
         )
     for lang, texts in policy.texts.items():
         base = f"texts.{lang}"
+        core = _builtin_core(texts, lang)
         for key in REQUIRED_TEXTS:
             value = getattr(texts, key)
+            if value is None and key in core:
+                continue
             if value is None or not value.strip():
                 yield Problem(f"{base}.{key}", "required text is missing")
             else:
@@ -480,6 +581,14 @@ def _check(policy: Policy) -> Iterable[Problem]:
         yield Problem("audit.checkpoint_minutes", "must be 0 (after every write) or more")
 
 
+def _builtin_core(texts: Texts, lang: str) -> dict[str, str]:
+    """The built-in core texts, used only for a language that gives none of them itself
+    (giving some but not all is more likely a mistake than a wish to mix)."""
+    if any(getattr(texts, key) is not None for key in REQUIRED_TEXTS):
+        return {}
+    return BUILTIN_CORE.get(lang.split("-", 1)[0].lower(), {})
+
+
 def _resolve_messages(policy: Policy, lang: str) -> Messages:
     own = policy.texts[lang]
     default = policy.texts[policy.default_language]
@@ -487,8 +596,9 @@ def _resolve_messages(policy: Policy, lang: str) -> Messages:
     builtin_default = BUILTIN.get(policy.default_language.split("-")[0].lower(), {})
     fallbacks: list[str] = []
     values: dict[str, str] = {}
+    core = _builtin_core(own, lang)
     for key in REQUIRED_TEXTS:
-        values[key] = getattr(own, key)
+        values[key] = getattr(own, key) or core.get(key, "")
     for key in OPTIONAL_TEXTS:
         value = getattr(own, key)
         if value is None:
@@ -499,9 +609,17 @@ def _resolve_messages(policy: Policy, lang: str) -> Messages:
         values[key] = value
     labels: dict[str, str] = {}
     descriptions: dict[str, str] = {}
+    builtin_cats = BUILTIN_CATEGORIES.get(lang.split("-", 1)[0].lower(), {})
     for cat_name, cat in policy.categories.items():
         own_text = own.categories.get(cat_name, CategoryText())
         default_text = default.categories.get(cat_name, CategoryText())
+        builtin_text = builtin_cats.get(cat_name)
+        if builtin_text is not None and default_text == CategoryText():
+            # Built-in texts only for a category the policy describes in no language.
+            own_text = CategoryText(
+                own_text.label if own_text.label is not None else builtin_text[0],
+                own_text.description if own_text.description is not None else builtin_text[1],
+            )
         label = own_text.label
         if label is None:
             if cat.required:
@@ -536,21 +654,45 @@ def _resolve_messages(policy: Policy, lang: str) -> Messages:
 # --- loading from YAML ------------------------------------------------------------------------
 
 
+def _service(raw: Mapping[str, Any]) -> Service:
+    """A :class:`Service` from policy (or catalog) data."""
+    cookies = [CookieInfo(c) if isinstance(c, str) else CookieInfo(**dict(c)) for c in raw.get("cookies", ())]
+    label = raw.get("label")
+    vendor = raw.get("vendor")
+    return Service(
+        hosts=tuple(raw.get("hosts", ())),
+        inline=tuple(raw.get("inline", ())),
+        cookie_info=tuple(cookies),
+        label=label if isinstance(label, str) else None,
+        labels=label if isinstance(label, Mapping) else {},
+        description=raw.get("description"),  # type: ignore[arg-type]  # normalised in __post_init__
+        vendor=Vendor(**vendor) if vendor and "name" in vendor else None,
+        consent_mode=tuple(raw.get("consent_mode", ())),
+        catalog=raw.get(CATALOG_KEY),
+    )
+
+
 def _from_data(data: Mapping[str, Any], source: str | None) -> Policy:
     def sub(cls: type[Any], values: Mapping[str, Any] | None) -> Any:
         return cls(**(values or {}))
 
+    data, problems = expand_services(data)
+    if problems:
+        raise PolicyError(problems)
+    if "categories" not in data:
+        raise PolicyError([Problem("categories", "define categories, or list services from the catalog")])
     categories = {
         name: Category(
             required=cat.get("required", False),
             gpc=cat.get("gpc", "ignore"),
             consent_mode=tuple(cat.get("consent_mode", ())),
-            services={name: Service(**svc) for name, svc in (cat.get("services") or {}).items()},
+            services={name: _service(svc) for name, svc in (cat.get("services") or {}).items()},
         )
         for name, cat in data["categories"].items()
     }
     texts = {}
-    for lang, raw in data["texts"].items():
+    raw_texts = data.get("texts") or {data.get("default_language", "en"): {}}
+    for lang, raw in raw_texts.items():
         values = dict(raw)
         values["categories"] = {c: CategoryText(**t) for c, t in (values.get("categories") or {}).items()}
         texts[lang] = Texts(**values)

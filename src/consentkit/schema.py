@@ -67,7 +67,7 @@ class Scalar:
 class Seq:
     """A list whose items all match ``item``."""
 
-    item: Scalar
+    item: Node
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,14 @@ class Map:
     key_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
-Node = Scalar | Seq | Obj | Map
+@dataclass(frozen=True)
+class Either:
+    """One of several shapes, picked by the YAML node's kind: a scalar, a list or a mapping."""
+
+    options: tuple[Node, ...]
+
+
+Node = Scalar | Seq | Obj | Map | Either
 
 STR = Scalar(("str",))
 BOOL = Scalar(("bool",))
@@ -100,7 +107,7 @@ _TEXT_KEYS = (
     *("title", "body", "accept", "decline", "settings", "save", "privacy_policy", "necessary_label"),
     *("necessary_description", "always_on", "settings_link", "settings_title", "settings_intro"),
     *("current_choice", "no_choice_yet", "saved", "gpc_honored", "skip_link", "embed_blocked"),
-    *("embed_allow", "back", "services"),
+    *("embed_allow", "back", "services", "changed"),
 )
 _TEXTS_FIELDS: dict[str, Node] = dict.fromkeys(_TEXT_KEYS, STR)
 _TEXTS_FIELDS["privacy_policy_url"] = OPT_STR
@@ -114,6 +121,49 @@ CONSENT_MODE_TYPES = (
     "functionality_storage",
     "personalization_storage",
     "security_storage",
+)
+
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+#: A text given once for every language, or per language: ``{en: ..., fr: ...}``.
+LOCAL_STR = Either((STR, Map(STR, "language", key_pattern=LANGUAGE_PATTERN)))
+
+SERVICE_CATEGORIES = ("necessary", "functional", "analytics", "marketing", "media")
+
+#: What a service may say about itself, in a category's ``services`` or the top-level ``services``.
+SERVICE_FIELDS: dict[str, Node] = {
+    "label": LOCAL_STR,
+    "description": LOCAL_STR,
+    "hosts": STR_LIST,
+    "inline": STR_LIST,
+    "cookies": Seq(
+        Either(
+            (
+                STR,
+                Obj(
+                    {
+                        "name": STR,
+                        "duration": STR,
+                        "purpose": LOCAL_STR,
+                        "party": Scalar(("str",), choices=("first", "third")),
+                    },
+                    required=frozenset({"name"}),
+                ),
+            )
+        )
+    ),
+    "vendor": Obj({"name": STR, "country": STR, "privacy_policy_url": STR}),
+    "consent_mode": Seq(Scalar(("str",), choices=CONSENT_MODE_TYPES)),
+}
+
+#: A catalog entry (``consentkit/catalog/*.yaml``): a service, its suggested category and sources.
+CATALOG_SCHEMA = Obj(
+    {
+        **SERVICE_FIELDS,
+        "category": Scalar(("str",), choices=SERVICE_CATEGORIES),
+        "sources": Seq(Obj({"url": STR, "checked": STR}, required=frozenset({"url", "checked"}))),
+    },
+    required=frozenset({"label", "description", "category", "vendor", "sources"}),
 )
 
 THEME_KEYS = ("background", "text", "muted", "accent", "accent_text", "border", "focus", "link")
@@ -139,27 +189,14 @@ POLICY_SCHEMA = Obj(
                     "required": BOOL,
                     "gpc": Scalar(("str",), choices=("deny", "ignore")),
                     "consent_mode": Seq(Scalar(("str",), choices=CONSENT_MODE_TYPES)),
-                    "services": Map(
-                        Obj(
-                            {
-                                "label": STR,
-                                "hosts": STR_LIST,
-                                "inline": STR_LIST,
-                                "cookies": STR_LIST,
-                            }
-                        ),
-                        "service",
-                    ),
+                    "services": Map(Obj(SERVICE_FIELDS), "service"),
                 }
             ),
             "category",
             key_pattern=r"^[a-z][a-z0-9_-]*$",
         ),
-        "texts": Map(
-            Obj(_TEXTS_FIELDS),
-            "language",
-            key_pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-        ),
+        "services": Map(Obj({**SERVICE_FIELDS, "category": STR}), "service"),
+        "texts": Map(Obj(_TEXTS_FIELDS), "language", key_pattern=LANGUAGE_PATTERN),
         "blocking": Obj({"mode": Scalar(("str",), choices=("remove", "inert"))}),
         "controller": Obj({"name": STR, "contact": STR}, required=frozenset({"name", "contact"})),
         "audit": Obj(
@@ -189,7 +226,7 @@ POLICY_SCHEMA = Obj(
             }
         ),
     },
-    required=frozenset({"version", "categories", "texts"}),
+    required=frozenset({"version"}),
 )
 
 
@@ -202,6 +239,12 @@ def schema_keys(node: Node = POLICY_SCHEMA, prefix: str = "") -> Iterator[str]:
             yield from schema_keys(child, path)
     elif isinstance(node, Map):
         yield from schema_keys(node.value, f"{prefix}.<{node.key_label}>")
+    elif isinstance(node, Seq):
+        yield from schema_keys(node.item, f"{prefix}[]")
+    elif isinstance(node, Either):
+        for option in node.options:
+            if not isinstance(option, Map):  # a per-language variant of a text is the same key
+                yield from schema_keys(option, prefix)
 
 
 # --- reading YAML against the schema ---------------------------------------------------------
@@ -249,6 +292,8 @@ class _Reader:
 
     def read(self, schema: Node, node: yaml.Node, path: str) -> Any:
         self.marks.setdefault(path, _mark(node))
+        if isinstance(schema, Either):
+            return self._either(schema, node, path)
         if isinstance(schema, Scalar):
             return self._scalar(schema, node, path)
         if isinstance(schema, Seq):
@@ -257,11 +302,25 @@ class _Reader:
                 return None
             items = [self.read(schema.item, item, f"{path}[{i}]") for i, item in enumerate(node.value)]
             return [item for item in items if item is not None]
+        if isinstance(schema, Map) and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            return {}  # `services:` with every entry commented out
         if not isinstance(node, yaml.MappingNode):
             expected = "a mapping" if isinstance(schema, Obj) else f"a mapping of {schema.key_label} names"
             self.fail(path, f"expected {expected}, got {_describe(node)}", node)
             return None
         return self._mapping(schema, node, path)
+
+    def _either(self, schema: Either, node: yaml.Node, path: str) -> Any:
+        for option in schema.options:
+            if isinstance(node, yaml.ScalarNode) and isinstance(option, Scalar):
+                return self._scalar(option, node, path)
+            if isinstance(node, yaml.SequenceNode) and isinstance(option, Seq):
+                return self.read(option, node, path)
+            if isinstance(node, yaml.MappingNode) and isinstance(option, Obj | Map):
+                return self._mapping(option, node, path)
+        shapes = " or ".join(_shape(option) for option in schema.options)
+        self.fail(path, f"expected {shapes}, got {_describe(node)}", node)
+        return None
 
     def _scalar(self, schema: Scalar, node: yaml.Node, path: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
@@ -321,6 +380,16 @@ class _Reader:
         return result
 
 
+def _shape(node: Node) -> str:
+    if isinstance(node, Scalar):
+        return _Reader._expected(node)
+    if isinstance(node, Seq):
+        return "a list"
+    if isinstance(node, Map):
+        return f"a mapping of {node.key_label} names"
+    return "a mapping"
+
+
 def _show(choice: Any) -> str:
     if choice is True:
         return "true"
@@ -329,8 +398,10 @@ def _show(choice: Any) -> str:
     return str(choice)
 
 
-def read_yaml(text: str, file: str | None) -> tuple[dict[str, Any], dict[str, Mark]]:
-    """Parse ``text`` and check it against ``POLICY_SCHEMA``; returns plain data and key marks."""
+def read_yaml(
+    text: str, file: str | None, schema: Node = POLICY_SCHEMA
+) -> tuple[dict[str, Any], dict[str, Mark]]:
+    """Parse ``text`` and check it against ``schema`` (the policy's); returns plain data and key marks."""
     loader = yaml.SafeLoader(text)
     try:
         try:
@@ -344,7 +415,7 @@ def read_yaml(text: str, file: str | None) -> tuple[dict[str, Any], dict[str, Ma
         if root is None:
             raise PolicyError([Problem("", "the policy file is empty", file)])
         reader = _Reader(file, lambda n: loader.construct_object(n, deep=True))
-        data = reader.read(POLICY_SCHEMA, root, "")
+        data = reader.read(schema, root, "")
     finally:
         loader.dispose()
     if reader.problems:

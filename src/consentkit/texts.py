@@ -1,12 +1,16 @@
-"""Built-in banner messages for the languages consentkit ships (English and French).
+"""Built-in banner messages for the languages consentkit ships (English and French here, the others
+in translations.py).
 
-A policy must give the core texts (title, body, accept, decline) itself; every other
-message has a default here so that a policy written for an older version keeps loading.
+Every message has a default here, the core texts (title, body, accept, decline) included, so
+a policy may leave ``texts`` out; a language without built-in core texts must give them.
+Categories with the catalog's standard names have built-in labels and descriptions.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from . import translations
 
 #: Texts a policy must provide for every language it lists.
 REQUIRED_TEXTS: Final = ("title", "body", "accept", "decline")
@@ -31,6 +35,7 @@ OPTIONAL_TEXTS: Final[dict[str, frozenset[str]]] = {
     "embed_allow": frozenset({"category"}),
     "back": frozenset(),
     "services": frozenset(),
+    "changed": frozenset({"categories"}),
 }
 
 #: Placeholders allowed in the required texts.
@@ -61,6 +66,7 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "embed_allow": "Allow {category}",
         "back": "Back to the site",
         "services": "Services",
+        "changed": "Since your last choice, what is behind these has changed: {categories}.",
     },
     "fr": {
         "settings": "Gérer mes choix",
@@ -88,5 +94,79 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "embed_allow": "Autoriser « {category} »",
         "back": "Retour au site",
         "services": "Services",
+        "changed": "Depuis votre dernier choix, le contenu de ces catégories a changé : {categories}.",
     },
 }
+
+
+#: The core texts, used for a language the policy lists without giving them.
+BUILTIN_CORE: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "title": "Your privacy",
+        "body": (
+            "We would like to use cookies and similar technologies for the purposes below. "
+            "Nothing beyond what the site needs to work is used until you choose, and you can "
+            "change your choice at any time."
+        ),
+        "accept": "Accept",
+        "decline": "Decline",
+    },
+    "fr": {
+        "title": "Votre vie privée",
+        "body": (
+            "Nous souhaitons utiliser des cookies et technologies similaires pour les finalités "
+            "ci-dessous. Rien d’autre que ce dont le site a besoin pour fonctionner n’est utilisé "
+            "avant votre choix, que vous pouvez modifier à tout moment."
+        ),
+        "accept": "Accepter",
+        "decline": "Refuser",
+    },
+}
+
+#: Labels and descriptions of the catalog's standard categories: (label, description).
+BUILTIN_CATEGORIES: Final[dict[str, dict[str, tuple[str, str]]]] = {
+    "en": {
+        "functional": (
+            "Functional",
+            "Features provided by other companies, such as fonts, forms, payments and spam protection.",
+        ),
+        "analytics": ("Analytics", "Count visits and see how the site is used, so that it can be improved."),
+        "marketing": (
+            "Marketing",
+            "Measure advertising campaigns and show ads; shares your visit with advertising companies.",
+        ),
+        "media": (
+            "Embedded content",
+            "Videos, maps, audio and posts from other sites, which may track you when they load.",
+        ),
+    },
+    "fr": {
+        "functional": (
+            "Fonctionnalités",
+            "Services fournis par d’autres sociétés : polices, formulaires, paiements, "
+            "protection contre le spam.",
+        ),
+        "analytics": (
+            "Mesure d’audience",
+            "Comptent les visites et montrent l’usage du site, afin de l’améliorer.",
+        ),
+        "marketing": (
+            "Marketing",
+            "Mesurent les campagnes publicitaires et affichent des publicités ; partagent votre visite "
+            "avec des régies publicitaires.",
+        ),
+        "media": (
+            "Contenus intégrés",
+            "Vidéos, cartes, sons et publications d’autres sites, "
+            "qui peuvent vous suivre dès leur chargement.",
+        ),
+    },
+}
+
+# The other shipped languages (es, de, it, pt, nl, ar, ru, zh) live in translations.py.
+BUILTIN.update(translations.MESSAGES)
+BUILTIN_CORE.update(translations.CORE)
+BUILTIN_CATEGORIES.update(translations.CATEGORIES)
+
+#: Every language with built-in texts.
+SHIPPED_LANGUAGES: Final = tuple(BUILTIN)

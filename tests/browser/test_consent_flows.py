@@ -258,7 +258,7 @@ def test_withdrawal_from_the_settings_page_removes_the_tracker_cookies(browsing:
         control.click()
     assert page.url.startswith(browsing.server.url("/_consent/settings"))
     settings = page.locator("#consentkit-settings")
-    expect(settings.get_by_role("checkbox", name="Analytics")).to_be_checked()
+    expect(settings.get_by_role("checkbox", name="Analytics", exact=True)).to_be_checked()
 
     browsing.traffic.clear()
     browsing.decide("Decline", within="#consentkit-settings")
