@@ -339,7 +339,8 @@ class ConsentCodec:
         """Several consent cookies in one request: never more than the most restrictive of them.
 
         A category is granted only if every cookie grants it, refused if any refuses it, and
-        left unanswered (asked again) otherwise. The subject id is kept only if all agree.
+        left unanswered (asked again) otherwise; a service turned off in any of them stays off.
+        The subject id is kept only if all agree.
         """
         decoded = [self.loads(v, now=now) for v in values]
         consents = [c for c, _ in decoded]
@@ -353,11 +354,17 @@ class ConsentCodec:
             elif all(a is True for a in answers):
                 explicit[category] = True
         first = consents[0]
+        excluded: dict[str, frozenset[str]] = {}
+        for consent in consents:  # a service turned off in any cookie stays off
+            for category, services in consent.excluded.items():
+                excluded[category] = excluded.get(category, frozenset()) | services
         merged = replace(
             first,
             explicit=explicit,
             subject_id=subject,
             signal_recorded=all(c.signal_recorded for c in consents),
+            changed=tuple(dict.fromkeys(c for consent in consents for c in consent.changed)),
+            excluded=excluded,
         )
         return (merged if explicit else self._undecided), subject
 
