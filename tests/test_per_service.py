@@ -136,3 +136,29 @@ async def test_a_forged_service_value_is_a_clear_400(tmp_path: Path) -> None:
     async with client_for(app_for(tmp_path)) as client:
         response = await save(client, ["analytics"], ["marketing:youtube"], ["analytics"])
     assert response.status_code == 400
+
+
+async def test_a_tossed_cookie_cannot_turn_a_service_back_on(tmp_path: Path) -> None:
+    """Beside a cookie that turned Hotjar off, another consent cookie (say, tossed by a sibling
+    subdomain) that allows everything does not bring Hotjar back."""
+    (tmp_path / "visitor").mkdir()
+    (tmp_path / "attacker").mkdir()
+    async with client_for(app_for(tmp_path / "visitor")) as client:
+        response = await save(
+            client,
+            ["analytics", "marketing"],
+            ["analytics:google-analytics", "analytics:matomo", "marketing:meta-pixel", "marketing:youtube"],
+            ["analytics", "marketing"],
+        )
+        own = client.cookies["consentkit"]
+        assert response.status_code == 303
+    async with client_for(app_for(tmp_path / "attacker")) as client:
+        await client.post("/_consent", data={"action": "accept_all"}, headers={"origin": "http://testserver"})
+        tossed = client.cookies["consentkit"]
+    async with client_for(app_for(tmp_path / "visitor")) as client:
+        for cookie in (f"consentkit={tossed}; consentkit={own}", f"consentkit={own}; consentkit={tossed}"):
+            page = (await client.get("/", headers={"cookie": cookie})).text
+            current = (await client.get("/_consent", headers={"cookie": cookie})).json()
+            assert "static.hotjar.com" not in page, cookie
+            assert "www.googletagmanager.com/gtag/js" in page, cookie
+            assert current["excluded_services"] == {"analytics": ["hotjar"]}, cookie
