@@ -16,8 +16,8 @@ import html5lib
 from consentkit import Policy
 
 # An inline script that names a tracker's host loads it when it hands that name to a browser API
-# that fetches: such a call within this many bytes of the name is taken as a load (the rewriter's
-# own rule, docs/policy.md, reaches further; a host mentioned only in data loads nothing).
+# that fetches: such a call within this many bytes after the name is taken as a load (the
+# rewriter's own rule, docs/policy.md, reaches further; a host mentioned only in data loads nothing).
 LOADER_REACH = 256
 _LOADERS = re.compile(
     rb"createElement|\.src\s*=|\.href\s*=|setAttribute|new Image|fetch\(|sendBeacon|XMLHttpRequest"
@@ -44,7 +44,7 @@ def _loads_host(text: str, host: str) -> bool:
     loaders = [m.start() for m in _LOADERS.finditer(raw)]
     start = data.find(needle)
     while start >= 0:
-        if any(abs(p - start) <= LOADER_REACH for p in loaders):
+        if any(start <= p <= start + LOADER_REACH for p in loaders):
             return True
         start = data.find(needle, start + 1)
     return False

@@ -116,7 +116,7 @@ _SINKS: Final = re.compile(
     rb"|\burl\s*\(|@import|cssText"
 )
 #: A host mentioned in data (an object property value, an array element, JSON text) is a load
-#: only when such a sink is this close to it (the URL is taken from a config object next door).
+#: only when such a sink follows it this closely (a URL taken from a config object next door).
 DATA_REACH: Final = 512
 
 # The few tokens that decide whether a string is code or data: strings, comments, regular
@@ -179,14 +179,14 @@ def script_loads(content: bytes, mentions: Sequence[int]) -> int | None:
     """The first of the host ``mentions`` (offsets) that the script can fetch, or ``None``.
 
     A mention in code (a string assigned, passed to a function, concatenated...) is a load when
-    the script has any sink at all; a mention in data only when a sink is within
-    :data:`DATA_REACH` bytes of it. Scripts without a sink load nothing.
+    the script has any sink at all; a mention in data only when a sink follows it within
+    :data:`DATA_REACH` bytes. Scripts without a sink load nothing.
     """
     sinks = [m.start() for m in _SINKS.finditer(content)]
     if not sinks:
         return None
     for position in mentions:
-        lo = bisect_left(sinks, position - DATA_REACH)
+        lo = bisect_left(sinks, position)
         if lo < len(sinks) and sinks[lo] <= position + DATA_REACH:
             return position
     spans = list(_data_strings(content, mentions[-1]))
