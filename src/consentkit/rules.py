@@ -106,9 +106,10 @@ def _emit(node: _Trie) -> bytes:
 _SINKS: Final = re.compile(
     rb"createElement(?:NS)?\s*\("
     rb"|\.\s*(?:src|href|srcset|srcdoc|data|action|formAction|poster|background|codebase|location)\s*=(?!=)"
-    rb"|setAttribute(?:NS)?\s*\(|\bnew\s+Image\b|\bImage\s*\(|\bAudio\s*\("
+    rb"|setAttribute(?:NS)?\s*\(|\bnew\s+(?:Image|Audio)\b"
     rb"|\bfetch\s*\(|sendBeacon|XMLHttpRequest|ActiveXObject|EventSource|WebSocket"
-    rb"|\bimport\s*\(|\bimport\s*[\"'`{*\w]|\bfrom\s*[\"'`]|importScripts|\bWorker\s*\(|serviceWorker"
+    rb"|\bimport\s*\(|(?<![\w$.\"'])import\s*(?:[\"'`]|[\w${*][^;\"'`]{0,200}?\bfrom\s*[\"'`])"
+    rb"|importScripts|\bWorker\s*\(|serviceWorker"
     rb"|\.\s*write(?:ln)?\s*\(|innerHTML|outerHTML|insertAdjacent(?:HTML|Element)|createContextualFragment"
     rb"|insertBefore|appendChild|replaceChild|replaceWith|\.\s*(?:append|prepend|after|before)\s*\("
     rb"|\.\s*open\s*\(|\blocation\s*=(?!=)|\.\s*(?:assign|replace)\s*\("
