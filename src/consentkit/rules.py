@@ -22,7 +22,7 @@ from typing import Final
 from .policy import Policy
 from .urls import canonical_host, url_host
 
-__all__ = ["BlockPlan", "HostTable", "Rule", "google_tag_inline", "script_loads"]
+__all__ = ["BlockPlan", "HostTable", "NeedleSet", "Rule", "google_tag_inline", "script_loads"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,41 @@ def _emit(node: _Trie) -> bytes:
     if _END in node:  # a needle ends here and longer ones go on: try the longer ones first
         return b"(?:" + b"|".join(branches) + b")?"
     return branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+
+
+class NeedleSet:
+    """Inline markers (exact) and host names (any case), all found in one pass over a script."""
+
+    __slots__ = ("_hosts", "_markers", "_pattern")
+
+    def __init__(self, markers: Iterable[tuple[bytes, Rule]], hosts: Iterable[tuple[bytes, Rule]]) -> None:
+        self._markers: dict[bytes, Rule] = {}
+        self._hosts: dict[bytes, Rule] = {}
+        for needle, rule in markers:
+            self._markers.setdefault(needle, rule)
+        for needle, rule in hosts:
+            self._hosts.setdefault(needle.lower(), rule)
+        needles = [(n, False) for n in self._markers] + [(n, True) for n in self._hosts]
+        self._pattern = re.compile(_needle_pattern(needles)) if needles else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def finditer(self, content: bytes) -> Iterator[tuple[int, Rule, bool]]:
+        """(offset, rule, is_marker) for each needle found, left to right, without overlaps."""
+        if self._pattern is None:
+            return
+        for m in self._pattern.finditer(content):
+            found = m.group()
+            marker = self._markers.get(found)
+            if marker is not None:
+                yield m.start(), marker, True
+            else:
+                yield m.start(), self._hosts[found.lower()], False
+
+    def search(self, content: bytes) -> tuple[int, Rule, bool] | None:
+        """The first needle in ``content``, as :meth:`finditer` reports it."""
+        return next(self.finditer(content), None)
 
 
 # What makes the browser fetch a URL that a script built: elements created or written into
@@ -208,9 +243,7 @@ class BlockPlan:
     hosts: HostTable = field(default_factory=HostTable)
     #: (needle, case-insensitive, rule): every marker, and every host as an inline needle.
     inline: list[tuple[bytes, bool, Rule]] = field(default_factory=list)
-    _markers: dict[bytes, Rule] = field(default_factory=dict, repr=False)
-    _host_needles: dict[bytes, Rule] = field(default_factory=dict, repr=False)
-    _needles: re.Pattern[bytes] | None = field(default=None, repr=False)
+    needles: NeedleSet = field(default_factory=lambda: NeedleSet((), ()))
 
     @classmethod
     def build(cls, policy: Policy, denied: Iterable[str]) -> BlockPlan:
@@ -223,15 +256,14 @@ class BlockPlan:
                 rule = Rule(cat_name, svc.label or svc_name)
                 for host in svc.hosts:
                     plan.hosts.add(host, rule)
-                    bare = (host[2:] if host.startswith("*.") else host).lower().encode()
-                    plan.inline.append((bare, True, rule))
-                    plan._host_needles.setdefault(bare, rule)
+                    bare = host[2:] if host.startswith("*.") else host
+                    plan.inline.append((bare.lower().encode(), True, rule))
                 for marker in svc.inline:
                     plan.inline.append((marker.encode(), False, rule))
-                    plan._markers.setdefault(marker.encode(), rule)
-        if plan.inline:
-            pattern = _needle_pattern((needle, folded) for needle, folded, _ in plan.inline)
-            plan._needles = re.compile(pattern)
+        plan.needles = NeedleSet(
+            ((n, r) for n, folded, r in plan.inline if not folded),
+            ((n, r) for n, folded, r in plan.inline if folded),
+        )
         return plan
 
     def host_rule(self, host: str) -> Rule | None:
@@ -254,33 +286,23 @@ class BlockPlan:
                     return rule
         return None
 
-    def _rule_of(self, found: bytes) -> Rule:
-        rule = self._markers.get(found)
-        return rule if rule is not None else self._host_needles[found.lower()]
-
     def inline_rule(self, content: bytes, lowered: bytes | None = None) -> Rule | None:
         """The rule for content that names a tracker anywhere: markup, ``srcdoc``, SVG scripts.
 
         ``lowered`` is accepted for older callers and ignored: hosts are matched without case.
         """
-        if self._needles is None:
-            return None
-        m = self._needles.search(content)
-        return None if m is None else self._rule_of(m.group())
+        found = self.needles.search(content)
+        return None if found is None else found[1]
 
     def script_rule(self, content: bytes) -> Rule | None:
         """The rule for an HTML inline script, judged by what it does (see the module doc)."""
-        if self._needles is None:
-            return None
         mentions: list[int] = []
         rules: list[Rule] = []
-        for m in self._needles.finditer(content):
-            found = m.group()
-            marker = self._markers.get(found)
-            if marker is not None:
-                return marker
-            mentions.append(m.start())
-            rules.append(self._host_needles[found.lower()])
+        for position, rule, is_marker in self.needles.finditer(content):
+            if is_marker:
+                return rule
+            mentions.append(position)
+            rules.append(rule)
         if not mentions:
             return None
         loaded = script_loads(content, mentions)

@@ -1,0 +1,115 @@
+"""The matching layer on its own (consentkit.rules): host lookup, the one-pass needle search and
+the script classifier, each checked against a naive reference on generated input."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from consentkit import parse_policy
+from consentkit.rewrite import BlockPlan, Rule
+from consentkit.rules import HostTable, NeedleSet
+
+from .conftest import POLICY_YAML
+from .test_inline_scripts import LARGE
+
+A = Rule("analytics", "a")
+B = Rule("marketing", "b")
+
+
+def naive_host_rule(patterns: list[tuple[str, Rule]], host: str) -> Rule | None:
+    """The definition: an exact host, or a glob's domain or any subdomain of it."""
+    for pattern, rule in patterns:
+        if not pattern.startswith("*.") and host == pattern:
+            return rule
+    for pattern, rule in patterns:
+        suffix = pattern[2:]
+        if pattern.startswith("*.") and (host == suffix or host.endswith("." + suffix)):
+            return rule
+    return None
+
+
+labels = st.sampled_from(["a", "b", "ab", "cdn", "www", "x-y", "com", "net"])
+hostnames = st.lists(labels, min_size=1, max_size=4).map(".".join)
+patterns = st.lists(
+    st.tuples(st.booleans(), hostnames, st.sampled_from([A, B])).map(
+        lambda t: ("*." + t[1] if t[0] else t[1], t[2])
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(table=patterns, host=hostnames)
+def test_host_table_matches_the_definition(table: list[tuple[str, Rule]], host: str) -> None:
+    hosts = HostTable()
+    for pattern, rule in table:
+        hosts.add(pattern, rule)
+    expected = naive_host_rule(table, host)
+    found = hosts.get(host)
+    assert (found is None) == (expected is None)
+
+
+def test_globs_take_the_domain_and_every_subdomain_but_no_lookalike() -> None:
+    hosts = HostTable()
+    hosts.add("*.hotjar.com", A)
+    hosts.add("www.facebook.com", B)
+    assert hosts.get("hotjar.com") == A
+    assert hosts.get("static.a.hotjar.com") == A
+    assert hosts.get("nothotjar.com") is None
+    assert hosts.get("hotjar.com.evil.example") is None
+    assert hosts.get("www.facebook.com") == B
+    assert hosts.get("facebook.com") is None
+    assert hosts.get("m.www.facebook.com") is None
+
+
+def test_policy_hosts_are_canonicalised_like_page_urls() -> None:
+    hosts = HostTable()
+    hosts.add("Bücher.Example", A)
+    hosts.add("*.ＴＲＡＣＫＥＲ。example", B)
+    assert hosts.get("xn--bcher-kva.example") == A
+    assert hosts.get("cdn.tracker.example") == B
+
+
+# --- one pass for every needle ----------------------------------------------------------------
+
+needle_text = st.text(alphabet="abAB(.-", min_size=3, max_size=6)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    markers=st.lists(needle_text, max_size=6),
+    hosts=st.lists(needle_text, max_size=6),
+    haystack=st.text(alphabet="abAB(.- x", max_size=60),
+)
+def test_one_pass_finds_the_first_needle_a_search_per_needle_finds(
+    markers: list[str], hosts: list[str], haystack: str
+) -> None:
+    needles = NeedleSet(((m.encode(), A) for m in markers), ((h.encode(), B) for h in hosts))
+    data = haystack.encode()
+    positions = [data.find(m.encode()) for m in markers if m.encode() in data]
+    positions += [data.lower().find(h.lower().encode()) for h in hosts if h.lower().encode() in data.lower()]
+    found = needles.search(data)
+    if not positions:
+        assert found is None
+    else:
+        assert found is not None and found[0] == min(positions)
+        if found[2]:  # a marker: it is exactly there
+            assert any(data.startswith(m.encode(), found[0]) for m in markers)
+        else:
+            assert any(data.lower().startswith(h.lower().encode(), found[0]) for h in hosts)
+
+
+def test_the_large_policy_is_searched_in_one_pattern() -> None:
+    plan = BlockPlan.build(LARGE, ("analytics", "marketing", "media"))
+    assert len(plan.inline) > 190  # every host and marker ...
+    assert plan.inline_rule(b"var x = 'https://CDN.Taboola.com/x';") is not None  # ... found in one search
+    assert plan.inline_rule(b"var x = 1;") is None
+
+
+def test_url_rule_reads_entities_and_utf8_before_the_url() -> None:
+    plan = BlockPlan.build(parse_policy(POLICY_YAML), ("analytics", "marketing"))
+    assert plan.url_rule("https://ｗｗｗ．facebook．com/tr".encode()) is not None
+    assert plan.url_rule(b"https://www&#46;facebook.com/tr") is not None
+    assert plan.url_rule(b"/a.png 1x, https://www.facebook.com/b.png 2x", srcset=True) is not None
+    assert plan.url_rule(b"/a.png 1x, /b.png 2x", srcset=True) is None
