@@ -39,15 +39,14 @@ def url_host(url: str) -> str | None:
 
 def _loads_host(text: str, host: str) -> bool:
     raw = text.encode("utf-8", "surrogatepass")
-    data = raw.lower()
-    needle = host.encode()
     loaders = [m.start() for m in _LOADERS.finditer(raw)]
-    start = data.find(needle)
-    while start >= 0:
-        if any(start <= p <= start + LOADER_REACH for p in loaders):
-            return True
-        start = data.find(needle, start + 1)
-    return False
+    # the host written as a host name (or the end of a longer one), in any case
+    named = re.compile(rb"(?<![a-z0-9-])" + re.escape(host.encode()) + rb"(?![a-z0-9-])", re.I)
+    return any(
+        start <= p <= start + LOADER_REACH
+        for start in (m.start() for m in named.finditer(raw))
+        for p in loaders
+    )
 
 
 _JS_TYPES = {"", "module", "text/javascript", "application/javascript", "application/ecmascript"}

@@ -71,65 +71,105 @@ class HostTable:
 # --- one pass over a script for every needle ---------------------------------------------------
 
 
-_Trie = dict[bytes, "_Trie"]
-_END: Final = b""
+# Bytes from the rarest to the most common in scripts and JSON. Each marker is found from its
+# rarest byte (the regex engine skips in C to the few bytes that start some alternative, then
+# checks the rest of the marker around it), which keeps a pass fast with many markers.
+_RARITY: Final = (
+    b"QZJXKVWYUOIHGFBDMNLRSTCPAE_$@!#%^&*~|\\<>?;[]{}qzjxkvwybgfmphducl()=+-:/,'\"0123456789nsroiate. \t\n"
+)
+_HOST_BYTE: Final = re.compile(rb"[A-Za-z0-9.\-]*")
+_ESCAPED_SLASH: Final = re.compile(rb"(?:%2f|\\u002f|\\x2f|%3d|%40)", re.I)
+_MAX_HOST: Final = 253
 
 
-def _needle_pattern(needles: Iterable[tuple[bytes, bool]]) -> bytes:
-    """One regular expression matching any needle, factored as a trie (one branch per byte).
-
-    Each needle is (text, case-insensitive). A trie keeps the regex engine's work at each
-    position proportional to the length of the longest needle, not to their number.
-    """
-    trie: _Trie = {}
-    for text, folded in needles:
-        node = trie
-        for byte in text:
-            char = bytes([byte])
-            atom = b"[" + char.lower() + char.upper() + b"]" if folded and char.isalpha() else re.escape(char)
-            node = node.setdefault(atom, {})
-        node[_END] = {}
-    return _emit(trie)
+def _rank(byte: int) -> int:
+    i = _RARITY.find(bytes([byte]))
+    return i if i >= 0 else len(_RARITY)
 
 
-def _emit(node: _Trie) -> bytes:
-    branches = [atom + _emit(child) for atom, child in node.items() if atom != _END]
-    if not branches:
-        return b""
-    if _END in node:  # a needle ends here and longer ones go on: try the longer ones first
-        return b"(?:" + b"|".join(branches) + b")?"
-    return branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+def _marker_alternative(marker: bytes) -> tuple[int, bytes]:
+    """(offset of the rarest byte, regex from that byte on that matches only the marker)."""
+    i = min(range(len(marker)), key=lambda k: (_rank(marker[k]), k))
+    behind = b"(?<=" + re.escape(marker[: i + 1]) + b")" if i else b""
+    return i, behind + re.escape(marker[i + 1 :])
 
 
 class NeedleSet:
-    """Inline markers (exact) and host names (any case), all found in one pass over a script."""
+    """Inline markers (exact) and host names (any case), found together in one pass.
 
-    __slots__ = ("_hosts", "_markers", "_pattern")
+    Markers are literal code (``fbq(``). A host is mentioned where a host name written in the
+    script ends with it at a label boundary (``static.hotjar.com`` mentions ``hotjar.com``;
+    ``nothotjar.com`` does not): the pass stops at each ``.tld`` of a listed host and the name
+    before it is looked up label by label, whatever the number of hosts.
+    """
+
+    __slots__ = ("_by_anchor", "_hosts", "_pattern")
 
     def __init__(self, markers: Iterable[tuple[bytes, Rule]], hosts: Iterable[tuple[bytes, Rule]]) -> None:
-        self._markers: dict[bytes, Rule] = {}
-        self._hosts: dict[bytes, Rule] = {}
-        for needle, rule in markers:
-            self._markers.setdefault(needle, rule)
-        for needle, rule in hosts:
-            self._hosts.setdefault(needle.lower(), rule)
-        needles = [(n, False) for n in self._markers] + [(n, True) for n in self._hosts]
-        self._pattern = re.compile(_needle_pattern(needles)) if needles else None
+        self._by_anchor: dict[int, list[tuple[int, bytes, Rule]]] = {}
+        self._hosts: dict[str, Rule] = {}
+        alternatives: dict[bytes, list[bytes]] = {}
+        seen: set[bytes] = set()
+        for marker, rule in markers:
+            if marker in seen or not marker:
+                continue
+            seen.add(marker)
+            offset, rest = _marker_alternative(marker)
+            anchor = marker[offset : offset + 1]
+            alternatives.setdefault(anchor, []).append(rest)
+            self._by_anchor.setdefault(anchor[0], []).append((offset, marker, rule))
+        for host, rule in hosts:
+            name = host.decode("ascii", "replace").lower().strip(".")
+            if name:
+                self._hosts.setdefault(name, rule)
+        branches = [
+            re.escape(anchor) + (b"(?:" + b"|".join(rests) + b")" if len(rests) > 1 else rests[0])
+            for anchor, rests in alternatives.items()
+        ]
+        tlds = sorted({name.rsplit(".", 1)[-1] for name in self._hosts}, key=len, reverse=True)
+        if tlds:
+            branches.append(
+                rb"(?P<tld>\.(?i:" + b"|".join(re.escape(t.encode()) for t in tlds) + rb"))(?![A-Za-z0-9\-])"
+            )
+        self._pattern = re.compile(b"|".join(branches)) if branches else None
 
     def __bool__(self) -> bool:
         return self._pattern is not None
 
     def finditer(self, content: bytes) -> Iterator[tuple[int, Rule, bool]]:
-        """(offset, rule, is_marker) for each needle found, left to right, without overlaps."""
+        """(offset, rule, is_marker) for each marker or listed host found, left to right."""
         if self._pattern is None:
             return
         for m in self._pattern.finditer(content):
-            found = m.group()
-            marker = self._markers.get(found)
-            if marker is not None:
-                yield m.start(), marker, True
-            else:
-                yield m.start(), self._hosts[found.lower()], False
+            if self._hosts and m.group("tld") is not None:
+                found = self._host_before(content, m.start(), m.end())
+                if found is not None:
+                    yield found[0], found[1], False
+                continue
+            at = m.start()
+            for offset, marker, rule in self._by_anchor[content[at]]:
+                if content.startswith(marker, at - offset):
+                    yield at - offset, rule, True
+                    break
+
+    def _host_before(self, content: bytes, dot: int, end: int) -> tuple[int, Rule] | None:
+        """The listed host that the host name ending at ``end`` ends with, and where it starts."""
+        low = max(0, dot - _MAX_HOST)
+        run = _HOST_BYTE.match(content[low:dot][::-1])
+        start = dot - (run.end() if run is not None else 0)
+        # a URL given as a percent- or JS-escaped parameter: "%2F%2Fwww.facebook.com"
+        escaped = _ESCAPED_SLASH.search(content, max(0, start - 6), start + 4)
+        if escaped is not None and escaped.end() > start:
+            start = escaped.end()
+        name = content[start:end].decode("ascii").lower().lstrip(".")
+        while True:
+            rule = self._hosts.get(name)
+            if rule is not None:
+                return end - len(name), rule
+            dot_at = name.find(".")
+            if dot_at < 0:
+                return None
+            name = name[dot_at + 1 :]
 
     def search(self, content: bytes) -> tuple[int, Rule, bool] | None:
         """The first needle in ``content``, as :meth:`finditer` reports it."""
@@ -138,18 +178,34 @@ class NeedleSet:
 
 # What makes the browser fetch a URL that a script built: elements created or written into
 # the page, URL properties and attributes, requests, workers, navigation, module imports.
-_SINKS: Final = re.compile(
-    rb"createElement(?:NS)?\s*\("
-    rb"|\.\s*(?:src|href|srcset|srcdoc|data|action|formAction|poster|background|codebase|location)\s*=(?!=)"
-    rb"|setAttribute(?:NS)?\s*\(|\bnew\s+(?:Image|Audio)\b"
-    rb"|\bfetch\s*\(|sendBeacon|XMLHttpRequest|ActiveXObject|EventSource|WebSocket"
-    rb"|\bimport\s*\(|(?<![\w$.\"'])import\s*(?:[\"'`]|[\w${*][^;\"'`]{0,200}?\bfrom\s*[\"'`])"
-    rb"|importScripts|\bWorker\s*\(|serviceWorker"
-    rb"|\.\s*write(?:ln)?\s*\(|innerHTML|outerHTML|insertAdjacent(?:HTML|Element)|createContextualFragment"
-    rb"|insertBefore|appendChild|replaceChild|replaceWith|\.\s*(?:append|prepend|after|before)\s*\("
-    rb"|\.\s*open\s*\(|\blocation\s*=(?!=)|\.\s*(?:assign|replace)\s*\("
-    rb"|getScript|getJSON|\.\s*ajax\s*\(|\$\s*\.\s*(?:get|post)\s*\(|\.\s*load\s*\("
-    rb"|\burl\s*\(|@import|cssText"
+_SINK_CALLS: Final = (
+    *(b"createElement", b"createElementNS", b"setAttribute", b"setAttributeNS", b"Image", b"Audio", b"fetch"),
+    *(b"sendBeacon", b"XMLHttpRequest", b"ActiveXObject", b"EventSource", b"WebSocket", b"import", b"Worker"),
+    *(b"importScripts", b"serviceWorker.register", b".write", b".writeln", b"insertAdjacentHTML", b"getJSON"),
+    *(b"insertAdjacentElement", b"createContextualFragment", b"insertBefore", b"appendChild", b"getScript"),
+    *(b"replaceChild", b"replaceWith", b".append", b".prepend", b".after", b".before", b".open", b".ajax"),
+    *(b"location.assign", b"location.replace", b".load", b"url"),
+)  # fmt: skip
+_SINK_PROPERTIES: Final = (
+    *(b".src", b".href", b".srcset", b".srcdoc", b".data", b".action", b".formAction", b".poster"),
+    *(b".background", b".codebase", b"location", b"innerHTML", b"outerHTML", b"cssText"),
+)  # fmt: skip
+
+
+def _sinks_pattern() -> bytes:
+    """Calls and assignments found from their "(" or "=" (rare in data), checked behind it."""
+
+    def behind(names: Iterable[bytes], anchor: bytes) -> bytes:
+        looks = (b"(?<=" + re.escape(n + space + anchor) + b")" for n in names for space in (b"", b" "))
+        return b"(?:" + b"|".join(looks) + b")"
+
+    return rb"\(" + behind(_SINK_CALLS, b"(") + rb"|=(?![=>])" + behind(_SINK_PROPERTIES, b"=") + rb"|@import"
+
+
+_SINKS: Final = re.compile(_sinks_pattern())
+# Module imports ("import 'url'", "import x from 'url'"), looked for only in scripts that say "import".
+_STATIC_IMPORT: Final = re.compile(
+    rb"(?<![\w$.\"'`])import\s*(?:[\"'`]|[\w${*][^;\"'`]{0,200}?\bfrom\s*[\"'`])"
 )
 #: A host mentioned in data (an object property value, an array element, JSON text) is a load
 #: only when such a sink follows it this closely (a URL taken from a config object next door).
@@ -219,13 +275,15 @@ def script_loads(content: bytes, mentions: Sequence[int]) -> int | None:
     :data:`DATA_REACH` bytes. Scripts without a sink load nothing.
     """
     sinks = [m.start() for m in _SINKS.finditer(content)]
+    if b"import" in content:
+        sinks = sorted(sinks + [m.start() for m in _STATIC_IMPORT.finditer(content)])
     if not sinks:
         return None
     for position in mentions:
         lo = bisect_left(sinks, position)
         if lo < len(sinks) and sinks[lo] <= position + DATA_REACH:
             return position
-    spans = list(_data_strings(content, mentions[-1]))
+    spans = list(_data_strings(content, max(mentions)))
     starts = [s for s, _, _ in spans]
     for position in mentions:
         i = bisect_right(starts, position) - 1
