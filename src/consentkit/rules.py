@@ -71,11 +71,12 @@ class HostTable:
 # --- one pass over a script for every needle ---------------------------------------------------
 
 
-# Bytes from the rarest to the most common in scripts and JSON. Each marker is found from its
+# Bytes from the rarest to the most common in JSON data, which makes up the largest scripts (code
+# is dense with "(" but inline code is short). Each marker is found from its
 # rarest byte (the regex engine skips in C to the few bytes that start some alternative, then
 # checks the rest of the marker around it), which keeps a pass fast with many markers.
 _RARITY: Final = (
-    b"QZJXKVWYUOIHGFBDMNLRSTCPAE_$@!#%^&*~|\\<>?;[]{}qzjxkvwybgfmphducl()=+-:/,'\"0123456789nsroiate. \t\n"
+    b"$_;()QZJXKVWYUOIHGFBDMNLRSTCPAE@!#%^&*~|\\<>?qzjxkvwybgfmphducl[]{}=+-:/,'\"0123456789nsroiate. \t\n"
 )
 _HOST_BYTE: Final = re.compile(rb"[A-Za-z0-9.\-]*")
 _ESCAPED_SLASH: Final = re.compile(rb"(?:%2f|\\u002f|\\x2f|%3d|%40)", re.I)
@@ -92,6 +93,45 @@ def _marker_alternative(marker: bytes) -> tuple[int, bytes]:
     i = min(range(len(marker)), key=lambda k: (_rank(marker[k]), k))
     behind = b"(?<=" + re.escape(marker[: i + 1]) + b")" if i else b""
     return i, behind + re.escape(marker[i + 1 :])
+
+
+def _behind(strings: Iterable[bytes], depth: int) -> bytes:
+    """Lookbehinds that hold where the text so far ends with one of ``strings``.
+
+    The strings already agree on their last ``depth`` bytes (matched just before). They are
+    told apart one byte further back at a time (a trie read backwards), so the regex engine
+    checks a few bytes per position whatever the number of strings.
+    """
+    groups: dict[bytes, list[bytes]] = {}
+    for text in strings:
+        if len(text) <= depth:
+            return b""  # one of them is complete: nothing more to check
+        groups.setdefault(text[-depth - 1 :], []).append(text)
+    alternatives = []
+    for tail, members in sorted(groups.items()):
+        if len(members) == 1:
+            alternatives.append(b"(?<=" + re.escape(members[0]) + b")")
+        else:
+            alternatives.append(b"(?<=" + re.escape(tail) + b")" + _behind(members, depth + 1))
+    return alternatives[0] if len(alternatives) == 1 else b"(?:" + b"|".join(alternatives) + b")"
+
+
+def _tld_pattern(names: Iterable[str]) -> bytes:
+    """Each top-level label, then (looked at behind it) the listed names' last two labels.
+
+    The pass stops only where a listed domain ends (``facebook.com``), not at every ``.com``:
+    the regex engine checks the few candidates in C; Python then walks the labels.
+    """
+    tails: dict[str, set[str]] = {}
+    for name in names:
+        labels = name.split(".")
+        tails.setdefault(labels[-1], set()).add(".".join(labels[-2:]) if len(labels) > 1 else "")
+    alternatives = []
+    for tld in sorted(tails, key=len, reverse=True):
+        ends = [tail.encode() for tail in sorted(tails[tld])]
+        behind = b"" if b"" in ends else _behind(ends, len(tld))
+        alternatives.append(re.escape(tld.encode()) + behind)
+    return b"|".join(alternatives)
 
 
 class NeedleSet:
@@ -126,11 +166,8 @@ class NeedleSet:
             re.escape(anchor) + (b"(?:" + b"|".join(rests) + b")" if len(rests) > 1 else rests[0])
             for anchor, rests in alternatives.items()
         ]
-        tlds = sorted({name.rsplit(".", 1)[-1] for name in self._hosts}, key=len, reverse=True)
-        if tlds:
-            branches.append(
-                rb"(?P<tld>\.(?i:" + b"|".join(re.escape(t.encode()) for t in tlds) + rb"))(?![A-Za-z0-9\-])"
-            )
+        if self._hosts:
+            branches.append(rb"\.(?P<tld>(?i:" + _tld_pattern(self._hosts) + rb"))(?![A-Za-z0-9\-])")
         self._pattern = re.compile(b"|".join(branches)) if branches else None
 
     def __bool__(self) -> bool:
@@ -146,11 +183,33 @@ class NeedleSet:
                 if found is not None:
                     yield found[0], found[1], False
                 continue
-            at = m.start()
-            for offset, marker, rule in self._by_anchor[content[at]]:
-                if content.startswith(marker, at - offset):
-                    yield at - offset, rule, True
-                    break
+            yield self._marker_at(content, m.start())
+
+    def scan(self, content: bytes) -> tuple[Rule | None, list[tuple[int, int]]]:
+        """One pass: the first marker's rule, else the places where a listed domain may end.
+
+        Those places are resolved (:meth:`hosts_at`) only when the caller needs them.
+        """
+        ends: list[tuple[int, int]] = []
+        if self._pattern is None:
+            return None, ends
+        for m in self._pattern.finditer(content):
+            if self._hosts and m.group("tld") is not None:
+                ends.append(m.span())
+            else:
+                return self._marker_at(content, m.start())[1], ends
+        return None, ends
+
+    def hosts_at(self, content: bytes, ends: Iterable[tuple[int, int]]) -> list[tuple[int, Rule]]:
+        """(offset, rule) of each listed host written at the places :meth:`scan` returned."""
+        found = (self._host_before(content, dot, end) for dot, end in ends)
+        return [f for f in found if f is not None]
+
+    def _marker_at(self, content: bytes, at: int) -> tuple[int, Rule, bool]:
+        for offset, marker, rule in self._by_anchor[content[at]]:
+            if content.startswith(marker, at - offset):
+                return at - offset, rule, True
+        raise AssertionError("the pattern matched no marker")  # pragma: no cover
 
     def _host_before(self, content: bytes, dot: int, end: int) -> tuple[int, Rule] | None:
         """The listed host that the host name ending at ``end`` ends with, and where it starts."""
@@ -195,11 +254,9 @@ _SINK_PROPERTIES: Final = (
 def _sinks_pattern() -> bytes:
     """Calls and assignments found from their "(" or "=" (rare in data), checked behind it."""
 
-    def behind(names: Iterable[bytes], anchor: bytes) -> bytes:
-        looks = (b"(?<=" + re.escape(n + space + anchor) + b")" for n in names for space in (b"", b" "))
-        return b"(?:" + b"|".join(looks) + b")"
-
-    return rb"\(" + behind(_SINK_CALLS, b"(") + rb"|=(?![=>])" + behind(_SINK_PROPERTIES, b"=") + rb"|@import"
+    calls = [name + space + b"(" for name in _SINK_CALLS for space in (b"", b" ")]
+    properties = [name + space + b"=" for name in _SINK_PROPERTIES for space in (b"", b" ")]
+    return rb"\(" + _behind(calls, 1) + rb"|=(?![=>])" + _behind(properties, 1) + rb"|@import"
 
 
 _SINKS: Final = re.compile(_sinks_pattern())
@@ -267,16 +324,36 @@ def _data_strings(content: bytes, until: int) -> Iterator[tuple[int, int, bool]]
             yield start, m.end(), True
 
 
-def script_loads(content: bytes, mentions: Sequence[int]) -> int | None:
+def _sink_offsets(content: bytes) -> list[int]:
+    """Where the script calls or assigns something that fetches (see :data:`_SINKS`)."""
+    anchors = content.count(b"(") + content.count(b"=") + content.count(b"@")
+    if anchors * 64 < len(content):
+        # Data, mostly: visit the few "(" and "=" (a C search each) rather than every byte.
+        sinks = []
+        for anchor in (b"(", b"=", b"@"):
+            at = content.find(anchor)
+            while at >= 0:
+                if _SINKS.match(content, at) is not None:
+                    sinks.append(at)
+                at = content.find(anchor, at + 1)
+        sinks.sort()
+    else:
+        sinks = [m.start() for m in _SINKS.finditer(content)]
+    if b"import" in content:
+        sinks = sorted(sinks + [m.start() for m in _STATIC_IMPORT.finditer(content)])
+    return sinks
+
+
+def script_loads(content: bytes, mentions: Sequence[int], sinks: Sequence[int] | None = None) -> int | None:
     """The first of the host ``mentions`` (offsets) that the script can fetch, or ``None``.
 
     A mention in code (a string assigned, passed to a function, concatenated...) is a load when
     the script has any sink at all; a mention in data only when a sink follows it within
-    :data:`DATA_REACH` bytes. Scripts without a sink load nothing.
+    :data:`DATA_REACH` bytes. Scripts without a sink load nothing. ``sinks`` are the offsets
+    of the script's sinks when the caller has found them already.
     """
-    sinks = [m.start() for m in _SINKS.finditer(content)]
-    if b"import" in content:
-        sinks = sorted(sinks + [m.start() for m in _STATIC_IMPORT.finditer(content)])
+    if sinks is None:
+        sinks = _sink_offsets(content)
     if not sinks:
         return None
     for position in mentions:
@@ -354,14 +431,16 @@ class BlockPlan:
 
     def script_rule(self, content: bytes) -> Rule | None:
         """The rule for an HTML inline script, judged by what it does (see the module doc)."""
-        mentions: list[int] = []
-        rules: list[Rule] = []
-        for position, rule, is_marker in self.needles.finditer(content):
-            if is_marker:
-                return rule
-            mentions.append(position)
-            rules.append(rule)
-        if not mentions:
+        marker, ends = self.needles.scan(content)
+        if marker is not None:
+            return marker
+        if not ends:
             return None
-        loaded = script_loads(content, mentions)
-        return None if loaded is None else rules[mentions.index(loaded)]
+        sinks = _sink_offsets(content)
+        if not sinks:
+            return None  # a script that fetches nothing loads nothing, whatever it names
+        found = self.needles.hosts_at(content, ends)
+        if not found:
+            return None
+        loaded = script_loads(content, [position for position, _ in found], sinks)
+        return None if loaded is None else next(rule for position, rule in found if position == loaded)
