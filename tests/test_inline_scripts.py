@@ -138,3 +138,26 @@ async def test_markers_are_exact_and_hosts_case_insensitive() -> None:
     assert "Fbq(1)" in html
     html = await first_visit(LARGE, page("if (window.fbq) { fbq('track', 'Lead'); }"))
     assert "fbq(" not in html
+
+
+@pytest.mark.parametrize(
+    "google_tag",
+    [
+        v.LOADERS["google-tag-manager"],
+        v.MARKER_ONLY["google-tag"],
+        'var s=document.createElement("script");s.src="HTTPS://WWW.GOOGLETAGMANAGER.COM/gtag/js?id=G-1";'
+        "document.head.appendChild(s);",
+    ],
+    ids=["gtm", "gtag", "upper-case-host"],
+)
+async def test_consent_mode_default_comes_right_before_the_first_google_tag(google_tag: str) -> None:
+    state = v.app_state(200_000)
+    html = page(state, google_tag)
+    app = make_app(LARGE, [Route("/", page_route(html))])
+    async with client_for(app, "https://news.example") as client:
+        origin = {"origin": "https://news.example"}
+        await client.post("/_consent", data={"action": "accept_all", "next": "/"}, headers=origin)
+        await client.get("/")
+        out = (await client.get("/")).text
+    default = out.index('<script src="/_consent/consent-mode.js')
+    assert out.index(state) < default < out.index(google_tag)

@@ -284,13 +284,17 @@ _CLOSE: Final = frozenset(b"]})")
 _QUOTES: Final = frozenset(b"\"'`")
 _SPACE: Final = b" \t\n\r\f"
 
-#: Markers that identify a Google tag in an inline script (for the Consent Mode default).
-_GOOGLE_TAG_INLINE: Final = re.compile(rb"gtag\(|googletagmanager\.com|google-analytics\.com|datalayer", re.I)
+# A Google tag's hosts in any case, found from their "." (a fast literal search in C).
+_GOOGLE_TAG_HOSTS: Final = re.compile(rb"\.(?i:com(?:(?<=googletagmanager\.com)|(?<=google-analytics\.com)))")
 
 
 def google_tag_inline(content: bytes) -> bool:
-    """Whether an inline script is (or loads) a Google tag: one search, no lower-cased copy."""
-    return _GOOGLE_TAG_INLINE.search(content) is not None
+    """Whether an inline script is (or loads) a Google tag, for the Consent Mode default.
+
+    ``gtag(`` and ``dataLayer`` as JavaScript spells them, the tag's hosts in any case; a few
+    C searches over the script, no lower-cased copy.
+    """
+    return b"gtag(" in content or b"dataLayer" in content or _GOOGLE_TAG_HOSTS.search(content) is not None
 
 
 def _data_strings(content: bytes, until: int) -> Iterator[tuple[int, int, bool]]:
