@@ -127,3 +127,18 @@ def test_url_rule_reads_entities_and_utf8_before_the_url() -> None:
     assert plan.url_rule(b"https://www&#46;facebook.com/tr") is not None
     assert plan.url_rule(b"/a.png 1x, https://www.facebook.com/b.png 2x", srcset=True) is not None
     assert plan.url_rule(b"/a.png 1x, /b.png 2x", srcset=True) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    hosts=st.lists(host_text, min_size=1, max_size=4),
+    haystack=st.lists(st.one_of(host_text, st.sampled_from([".", "-", "x", "Q", " ", "%2F"]))).map("".join),
+)
+def test_loose_search_finds_hosts_as_plain_text_does(hosts: list[str], haystack: str) -> None:
+    """For markup (srcdoc, SVG scripts): a host counts wherever it is written, as in a text search."""
+    needles = NeedleSet((), ((h.encode(), B) for h in hosts))
+    data = haystack.encode()
+    expected = any(
+        re.search(re.escape(h.encode()) + rb"(?![A-Za-z0-9-])", data, re.I) is not None for h in hosts
+    )
+    assert (needles.search(data, loose=True) is not None) == expected

@@ -143,7 +143,7 @@ class NeedleSet:
     before it is looked up label by label, whatever the number of hosts.
     """
 
-    __slots__ = ("_by_anchor", "_hosts", "_pattern")
+    __slots__ = ("_by_anchor", "_by_tail", "_hosts", "_pattern")
 
     def __init__(self, markers: Iterable[tuple[bytes, Rule]], hosts: Iterable[tuple[bytes, Rule]]) -> None:
         self._by_anchor: dict[int, list[tuple[int, bytes, Rule]]] = {}
@@ -162,6 +162,9 @@ class NeedleSet:
             name = host.decode("ascii", "replace").lower().strip(".")
             if name:
                 self._hosts.setdefault(name, rule)
+        self._by_tail: dict[str, list[str]] = {}
+        for name in self._hosts:
+            self._by_tail.setdefault(".".join(name.split(".")[-2:]), []).append(name)
         branches = [
             re.escape(anchor) + (b"(?:" + b"|".join(rests) + b")" if len(rests) > 1 else rests[0])
             for anchor, rests in alternatives.items()
@@ -173,13 +176,17 @@ class NeedleSet:
     def __bool__(self) -> bool:
         return self._pattern is not None
 
-    def finditer(self, content: bytes) -> Iterator[tuple[int, Rule, bool]]:
-        """(offset, rule, is_marker) for each marker or listed host found, left to right."""
+    def finditer(self, content: bytes, loose: bool = False) -> Iterator[tuple[int, Rule, bool]]:
+        """(offset, rule, is_marker) for each marker or listed host found, left to right.
+
+        ``loose`` also takes a listed host written at the end of a longer label
+        (``xwww.facebook.com``), as plain text search would: for markup, the strict side.
+        """
         if self._pattern is None:
             return
         for m in self._pattern.finditer(content):
             if self._hosts and m.group("tld") is not None:
-                found = self._host_before(content, m.start(), m.end())
+                found = self._host_before(content, m.start(), m.end(), loose)
                 if found is not None:
                     yield found[0], found[1], False
                 continue
@@ -211,7 +218,9 @@ class NeedleSet:
                 return at - offset, rule, True
         raise AssertionError("the pattern matched no marker")  # pragma: no cover
 
-    def _host_before(self, content: bytes, dot: int, end: int) -> tuple[int, Rule] | None:
+    def _host_before(
+        self, content: bytes, dot: int, end: int, loose: bool = False
+    ) -> tuple[int, Rule] | None:
         """The listed host that the host name ending at ``end`` ends with, and where it starts."""
         low = max(0, dot - _MAX_HOST)
         run = _HOST_BYTE.match(content[low:dot][::-1])
@@ -221,18 +230,26 @@ class NeedleSet:
         if escaped is not None and escaped.end() > start:
             start = escaped.end()
         name = content[start:end].decode("ascii").lower().lstrip(".")
+        written = name
         while True:
             rule = self._hosts.get(name)
             if rule is not None:
                 return end - len(name), rule
             dot_at = name.find(".")
             if dot_at < 0:
-                return None
+                break
             name = name[dot_at + 1 :]
+        if loose:  # rare (markup): the few listed domains that end the name as plain text
+            for tail, names in self._by_tail.items():
+                if written.endswith(tail):
+                    for listed in names:
+                        if written.endswith(listed):
+                            return end - len(listed), self._hosts[listed]
+        return None
 
-    def search(self, content: bytes) -> tuple[int, Rule, bool] | None:
+    def search(self, content: bytes, loose: bool = False) -> tuple[int, Rule, bool] | None:
         """The first needle in ``content``, as :meth:`finditer` reports it."""
-        return next(self.finditer(content), None)
+        return next(self.finditer(content, loose), None)
 
 
 # What makes the browser fetch a URL that a script built: elements created or written into
@@ -428,9 +445,11 @@ class BlockPlan:
     def inline_rule(self, content: bytes, lowered: bytes | None = None) -> Rule | None:
         """The rule for content that names a tracker anywhere: markup, ``srcdoc``, SVG scripts.
 
-        ``lowered`` is accepted for older callers and ignored: hosts are matched without case.
+        A marker, or a listed host written anywhere (also at the end of a longer name, as a
+        plain text search finds it). ``lowered`` is accepted for older callers and ignored:
+        hosts are matched without case.
         """
-        found = self.needles.search(content)
+        found = self.needles.search(content, loose=True)
         return None if found is None else found[1]
 
     def script_rule(self, content: bytes) -> Rule | None:
