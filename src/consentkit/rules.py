@@ -143,7 +143,7 @@ class NeedleSet:
     before it is looked up label by label, whatever the number of hosts.
     """
 
-    __slots__ = ("_by_anchor", "_by_tail", "_hosts", "_pattern")
+    __slots__ = ("_by_anchor", "_by_tail", "_hosts", "_markers_only", "_pattern")
 
     def __init__(self, markers: Iterable[tuple[bytes, Rule]], hosts: Iterable[tuple[bytes, Rule]]) -> None:
         self._by_anchor: dict[int, list[tuple[int, bytes, Rule]]] = {}
@@ -169,6 +169,7 @@ class NeedleSet:
             re.escape(anchor) + (b"(?:" + b"|".join(rests) + b")" if len(rests) > 1 else rests[0])
             for anchor, rests in alternatives.items()
         ]
+        self._markers_only = re.compile(b"|".join(branches)) if branches else None
         if self._hosts:
             branches.append(rb"\.(?P<tld>(?i:" + _tld_pattern(self._hosts) + rb"))(?![A-Za-z0-9\-])")
         self._pattern = re.compile(b"|".join(branches)) if branches else None
@@ -192,25 +193,26 @@ class NeedleSet:
                 continue
             yield self._marker_at(content, m.start())
 
-    def scan(self, content: bytes) -> tuple[Rule | None, list[tuple[int, int]]]:
-        """One pass: the first marker's rule, else the places where a listed domain may end.
+    def scan(self, content: bytes) -> tuple[Rule | None, bool]:
+        """The first marker's rule, and whether a listed domain may be written in ``content``.
 
-        Those places are resolved (:meth:`hosts_at`) only when the caller needs them.
+        Past the first place a listed domain may end, only markers are looked for (a data
+        script naming trackers hundreds of times is not stopped at each); the hosts
+        themselves are found again (:meth:`hosts`) only when the caller needs them.
         """
-        ends: list[tuple[int, int]] = []
         if self._pattern is None:
-            return None, ends
-        for m in self._pattern.finditer(content):
-            if self._hosts and m.group("tld") is not None:
-                ends.append(m.span())
-            else:
-                return self._marker_at(content, m.start())[1], ends
-        return None, ends
+            return None, False
+        m = self._pattern.search(content)
+        if m is None:
+            return None, False
+        if not (self._hosts and m.group("tld") is not None):
+            return self._marker_at(content, m.start())[1], False
+        rest = self._markers_only.search(content, m.end()) if self._markers_only is not None else None
+        return (None if rest is None else self._marker_at(content, rest.start())[1]), True
 
-    def hosts_at(self, content: bytes, ends: Iterable[tuple[int, int]]) -> list[tuple[int, Rule]]:
-        """(offset, rule) of each listed host written at the places :meth:`scan` returned."""
-        found = (self._host_before(content, dot, end) for dot, end in ends)
-        return [f for f in found if f is not None]
+    def hosts(self, content: bytes) -> list[tuple[int, Rule]]:
+        """(offset, rule) of each listed host written in ``content`` (host-name boundaries)."""
+        return [(at, rule) for at, rule, is_marker in self.finditer(content) if not is_marker]
 
     def _marker_at(self, content: bytes, at: int) -> tuple[int, Rule, bool]:
         for offset, marker, rule in self._by_anchor[content[at]]:
@@ -454,15 +456,15 @@ class BlockPlan:
 
     def script_rule(self, content: bytes) -> Rule | None:
         """The rule for an HTML inline script, judged by what it does (see the module doc)."""
-        marker, ends = self.needles.scan(content)
+        marker, named = self.needles.scan(content)
         if marker is not None:
             return marker
-        if not ends:
+        if not named:
             return None
         sinks = _sink_offsets(content)
         if not sinks:
             return None  # a script that fetches nothing loads nothing, whatever it names
-        found = self.needles.hosts_at(content, ends)
+        found = self.needles.hosts(content)
         if not found:
             return None
         loaded = script_loads(content, [position for position, _ in found], sinks)
