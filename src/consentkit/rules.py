@@ -1,8 +1,9 @@
 """What a policy blocks, and how an element, a URL or an inline script is matched against it.
 
-Matching costs the same whatever the size of the policy: a host is looked up label by label
-in two hash tables (exact hosts and ``*.`` globs), and an inline script is searched once for
-every marker and host of the policy together (one compiled alternation, factored as a trie).
+Matching costs the same whatever the size of the policy: a URL's host is looked up label by
+label in two hash tables (exact hosts and ``*.`` globs), and an inline script is searched in
+one regex pass for every marker and host of the policy together (:class:`NeedleSet`: markers
+found from their rarest byte, hosts from the end of a listed domain, then the same label walk).
 
 Inline scripts are judged by what they do (docs/policy.md, "Inline scripts"): a script is a
 tracker's when it contains one of the tracker's inline markers, or when it names a tracker's
