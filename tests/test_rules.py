@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,3 +143,38 @@ def test_loose_search_finds_hosts_as_plain_text_does(hosts: list[str], haystack:
         re.search(re.escape(h.encode()) + rb"(?![A-Za-z0-9-])", data, re.I) is not None for h in hosts
     )
     assert (needles.search(data, loose=True) is not None) == expected
+
+
+SCRIPTS = [
+    # (script, removed?)
+    ('window.S={"style":"background:url(https://pbs.twimg.com/a.jpg)","u":"https://twitter.com/x"};', False),
+    ('window.S={"html":"<img src=https://pbs.twimg.com/a.jpg>","links":["https://twitter.com/x"]};', False),
+    (
+        'window.S=JSON.parse("{\\"u\\":\\"https://twitter.com/x\\"}");'
+        + "\n" * 600
+        + 'var s=document.createElement("script");',
+        False,
+    ),
+    (
+        'var s=document.createElement("script");s.src="/app.js";\nwindow.S={"u":"https://twitter.com/x"};',
+        False,
+    ),
+    ('el.style.background = "url(https://pbs.twimg.com/px.gif)";', True),
+    ('var r=/["]/g; s.src="https://connect.facebook.net/x.js";', True),
+    ('var u = "https://static.hotjar.com/c/x.js";', False),  # no sink: nothing is fetched
+    (
+        "var u = 'https://static.hotjar.com/c/x.js'; var s = document.createElement('script'); s.src = u;",
+        True,
+    ),
+    (
+        'var cfg = {"src": "https://connect.facebook.net/sdk.js"};\nvar s = document.createElement("script");',
+        True,
+    ),
+    ("navigator.sendBeacon(['https://bat.bing.com/action/0'][0]);", True),
+]
+
+
+@pytest.mark.parametrize(("script", "removed"), SCRIPTS)
+def test_scripts_are_judged_by_what_they_do(script: str, removed: bool) -> None:
+    plan = BlockPlan.build(LARGE, ("analytics", "marketing", "media"))
+    assert (plan.script_rule(script.encode()) is not None) == removed

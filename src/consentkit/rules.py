@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -300,6 +300,7 @@ _JS_TOKENS: Final = re.compile(
 )
 _JSON_PARSE: Final = re.compile(rb"JSON\s*\.\s*parse\s*\(\s*$")
 _OPEN: Final = frozenset(b"[{(")
+_LITERALS: Final = frozenset(b"[{")
 _CLOSE: Final = frozenset(b"]})")
 _QUOTES: Final = frozenset(b"\"'`")
 _SPACE: Final = b" \t\n\r\f"
@@ -317,35 +318,59 @@ def google_tag_inline(content: bytes) -> bool:
     return b"gtag(" in content or b"dataLayer" in content or _GOOGLE_TAG_HOSTS.search(content) is not None
 
 
-def _data_strings(content: bytes, until: int) -> Iterator[tuple[int, int, bool]]:
-    """(start, end, is_data) for each string literal or comment that starts before ``until``.
+def _call_argument(stack: Sequence[tuple[int, bytes]]) -> bool:
+    """Whether the object/array literal nest at the top of ``stack`` is passed to a call."""
+    k = len(stack) - 1
+    while k > 0 and stack[k - 1][0] in _LITERALS:
+        k -= 1
+    return k > 0 and stack[k - 1][0] == ord("(") and stack[k][1] in (b"(", b",")
 
-    A string is data when it is an object property's value (``"key": "..."`` inside ``{}``),
-    an array element, or the JSON text given to ``JSON.parse``; a comment runs nothing.
+
+def _in_data(content: bytes, positions: Sequence[int]) -> list[bool]:
+    """For each of the sorted ``positions``: whether it lies in data, not in code.
+
+    Data is a string literal that is an object property's value (``"key": "..."`` inside
+    ``{}``) or an array element, in literals not passed straight to a call (``f({...})`` is
+    code), the JSON text given to ``JSON.parse``, and any comment. One
+    forward pass over strings, comments, regular expressions and brackets, up to the last
+    position; only the strings that hold a position are looked at closely.
     """
-    stack: list[int] = []
-    for m in _JS_TOKENS.finditer(content, 0, len(content)):
-        start = m.start()
-        if start > until:
-            return
+    result = [False] * len(positions)
+    if not positions:
+        return result
+    stack: list[tuple[int, bytes]] = []  # open brackets, each with the byte before it
+    i = 0
+    last = positions[-1]
+    for m in _JS_TOKENS.finditer(content):
+        start, end = m.span()
+        while i < len(positions) and positions[i] < start:
+            i += 1  # in code between tokens
+        if i == len(positions) or start > last:
+            break
         first = content[start]
-        if first in _OPEN and m.end() == start + 1:
-            stack.append(first)
-        elif first in _CLOSE and m.end() == start + 1:
+        if end == start + 1 and first in _OPEN:
+            stack.append((first, content[max(0, start - 16) : start].rstrip(_SPACE)[-1:]))
+            continue
+        if end == start + 1 and first in _CLOSE:
             if stack:
                 stack.pop()
-        elif first in _QUOTES:
+            continue
+        if positions[i] >= end:
+            continue  # nothing of interest inside this token
+        if first in _QUOTES:
             before = content[max(0, start - 64) : start].rstrip(_SPACE)
             previous = before[-1:]
-            inner = stack[-1] if stack else None
-            data = (
-                (previous == b":" and inner == ord("{"))
-                or (previous in (b"[", b",") and inner == ord("["))
-                or (previous == b"(" and _JSON_PARSE.search(before) is not None)
-            )
-            yield start, m.end(), data
-        elif first == ord("/") and content[start + 1 : start + 2] in (b"/", b"*"):
-            yield start, m.end(), True
+            inner = stack[-1][0] if stack else None
+            if (previous == b":" and inner == ord("{")) or (previous in (b"[", b",") and inner == ord("[")):
+                data = not _call_argument(stack)
+            else:
+                data = previous == b"(" and _JSON_PARSE.search(before) is not None
+        else:
+            data = content[start + 1 : start + 2] in (b"/", b"*")  # a comment; a regex is code
+        while i < len(positions) and positions[i] < end:
+            result[i] = data and positions[i] > start
+            i += 1
+    return result
 
 
 def _sink_offsets(content: bytes) -> list[int]:
@@ -371,25 +396,26 @@ def _sink_offsets(content: bytes) -> list[int]:
 def script_loads(content: bytes, mentions: Sequence[int], sinks: Sequence[int] | None = None) -> int | None:
     """The first of the host ``mentions`` (offsets) that the script can fetch, or ``None``.
 
-    A mention in code (a string assigned, passed to a function, concatenated...) is a load when
-    the script has any sink at all; a mention in data only when a sink follows it within
-    :data:`DATA_REACH` bytes. Scripts without a sink load nothing. ``sinks`` are the offsets
-    of the script's sinks when the caller has found them already.
+    Only sinks in code count (a ``url(`` or ``fetch(`` inside a data string is text). A
+    mention in code (a string assigned, passed to a function, concatenated...) is a load when
+    the script has such a sink anywhere; a mention in data only when one follows it within
+    :data:`DATA_REACH` bytes. ``sinks`` are the script's sink offsets if already found.
     """
     if sinks is None:
         sinks = _sink_offsets(content)
     if not sinks:
         return None
-    for position in mentions:
-        lo = bisect_left(sinks, position)
-        if lo < len(sinks) and sinks[lo] <= position + DATA_REACH:
-            return position
-    spans = list(_data_strings(content, max(mentions)))
-    starts = [s for s, _, _ in spans]
-    for position in mentions:
-        i = bisect_right(starts, position) - 1
-        if i < 0 or not (spans[i][0] < position < spans[i][1] and spans[i][2]):
+    positions = sorted({*mentions, *sinks})
+    where = dict(zip(positions, _in_data(content, positions), strict=True))
+    code_sinks = [at for at in sinks if not where[at]]
+    if not code_sinks:
+        return None
+    for position in sorted(mentions):
+        if not where[position]:
             return position  # in code, or in a string used as code
+        lo = bisect_left(code_sinks, position)
+        if lo < len(code_sinks) and code_sinks[lo] <= position + DATA_REACH:
+            return position
     return None
 
 
