@@ -8,13 +8,17 @@ that merely contain URLs on listed hosts reach the browser byte for byte.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.routing import Route
 
 from consentkit import Policy, load_policy, parse_policy
+from consentkit.rewrite import BlockPlan
 
 from . import vendor_snippets as v
 from .conftest import client_for, make_app, page_route
@@ -161,3 +165,38 @@ async def test_consent_mode_default_comes_right_before_the_first_google_tag(goog
         out = (await client.get("/")).text
     default = out.index('<script src="/_consent/consent-mode.js')
     assert out.index(state) < default < out.index(google_tag)
+
+
+LOADERS_WITH_HOSTS = sorted(v.LOADERS)
+SAMPLE_STATE = v.app_state(20_000)
+
+
+@st.composite
+def loader_variant(draw: st.DrawFn) -> str:
+    """A vendor loader as sites really paste it: reformatted, re-quoted, wrapped, bundled."""
+    script = v.LOADERS[draw(st.sampled_from(LOADERS_WITH_HOSTS))]
+    if draw(st.booleans()):  # the other quote character throughout (still the same JavaScript)
+        script = script.translate(str.maketrans({"'": '"', '"': "'"}))
+    if draw(st.booleans()):
+        script = re.sub(r"https?://", "//", script)
+    if draw(st.booleans()):  # URLs with JSON-escaped slashes, as server-side templates write them
+        script = script.replace("://", ":\\/\\/")
+    if draw(st.booleans()):
+        script = re.sub(r"(?<![=!<>])=(?![=>])", " = ", script)
+    if draw(st.booleans()):
+        script = re.sub(r"(\w)\(", r"\1 (", script)
+    wrapper = draw(st.sampled_from(["plain", "try", "ready", "bundle"]))
+    if wrapper == "try":
+        script = f"try {{\n{script}\n}} catch (e) {{ console.warn(e); }}"
+    elif wrapper == "ready":
+        script = f"document.addEventListener('DOMContentLoaded', function () {{\n{script}\n}});"
+    elif wrapper == "bundle":
+        script = SAMPLE_STATE + "\n" + script + "\n" + SAMPLE_STATE.replace("__APOLLO_STATE__", "__MORE__")
+    return script
+
+
+@settings(max_examples=150, deadline=None)
+@given(script=loader_variant())
+def test_reworked_vendor_loaders_are_still_recognised_without_markers(script: str) -> None:
+    plan = BlockPlan.build(HOSTS_ONLY, DENIED)
+    assert plan.script_rule(script.encode()) is not None, script[:400]

@@ -271,11 +271,14 @@ _SINK_PROPERTIES: Final = (
 )  # fmt: skip
 
 
+_SPACES: Final = (b"", b" ", b"  ", b"\n", b"\t", b"\r\n")  # between a sink's name and its "(" or "="
+
+
 def _sinks_pattern() -> bytes:
     """Calls and assignments found from their "(" or "=" (rare in data), checked behind it."""
 
-    calls = [name + space + b"(" for name in _SINK_CALLS for space in (b"", b" ")]
-    properties = [name + space + b"=" for name in _SINK_PROPERTIES for space in (b"", b" ")]
+    calls = [name + space + b"(" for name in _SINK_CALLS for space in _SPACES]
+    properties = [name + space + b"=" for name in _SINK_PROPERTIES for space in _SPACES]
     return rb"\(" + _behind(calls, 1) + rb"|=(?![=>])" + _behind(properties, 1) + rb"|@import"
 
 
