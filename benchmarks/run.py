@@ -16,7 +16,9 @@ in interleaved rounds; the tables show medians with the min-max range of the rou
     in a fresh process;
 (d) the bytes the browser receives for the banner, next to vanilla-cookieconsent and klaro
     (installed from npm into benchmarks/.scratch; skipped when npm is not available);
-(e) ``consentkit audit verify`` on a generated 1,000,000-record file.
+(e) ``consentkit audit verify`` on a generated 1,000,000-record file;
+(f) matching at scale: the release page and a ~110 KB news page, every request rewritten, behind
+    the example policy and a realistic ~150-host policy (policy_scale.py).
 
 The table goes to stdout and, with the machine facts and every sample, to
 ``benchmarks/results/<date>-<hostname>-<commit>.json`` and ``.txt`` (``-only-<figures>`` added
@@ -53,6 +55,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import audit_verify
+import policy_scale
 from naive_reference import NaiveConsentMiddleware
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -1194,7 +1197,7 @@ def report_machine(facts: dict[str, Any]) -> list[str]:
     ]
 
 
-FIGURES: Final = "abcde"
+FIGURES: Final = "abcdef"
 NOISY: Final = 0.05
 
 
@@ -1224,6 +1227,14 @@ def other_load_note(share: float) -> str:
     if share > NOISY:
         return note + ": WARNING, a busy machine; these numbers are noisy. Re-run on a quiet machine."
     return note + "."
+
+
+F_HELPERS: Final = {
+    "fetch": fetch,
+    "make_scope": make_scope,
+    "time_requests": time_requests,
+    "with_ratio": with_ratio,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1260,6 +1271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "c": ("100 MB stream", lambda: figure_c(log)),
             "d": ("banner bytes", lambda: asyncio.run(figure_d(apps, log))),
             "e": ("audit verify", lambda: figure_e(log)),
+            "f": ("matching at scale", lambda: policy_scale.run(log, Path(audit_dir), F_HELPERS)),
         }
         for key in FIGURES:
             if key in args.only:
@@ -1273,6 +1285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "c": report_c,
         "d": report_d,
         "e": report_e,
+        "f": lambda result: policy_scale.report_f(result, spread, table),
     }
     lines = report_machine(facts)
     for key in FIGURES:

@@ -6,13 +6,48 @@ would (with and without scripting), and list every tracker it would still fetch 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from xml.etree.ElementTree import Element
 
+import ada_url
 import html5lib
 
 from consentkit import Policy
-from consentkit.rewrite import url_host
+
+# An inline script that names a tracker's host loads it when it hands that name to a browser API
+# that fetches: such a call within this many bytes after the name is taken as a load (the
+# rewriter's own rule, docs/policy.md, reaches further; a host mentioned only in data loads nothing).
+LOADER_REACH = 256
+_LOADERS = re.compile(
+    rb"createElement|\.src\s*=|\.href\s*=|setAttribute|new Image|fetch\(|sendBeacon|XMLHttpRequest"
+    rb"|import\(|document\.write|insertBefore|appendChild|innerHTML"
+)
+
+
+def url_host(url: str) -> str | None:
+    """The host a browser would fetch ``url`` from on an https page, per ada (a WHATWG URL parser)."""
+    try:
+        parsed = ada_url.URL(url, base="https://site.example/")
+    except ValueError:
+        return None
+    host = parsed.hostname.rstrip(".")
+    if parsed.protocol not in ("http:", "https:", "ws:", "wss:", "ftp:") or host == "site.example":
+        return None
+    return host or None
+
+
+def _loads_host(text: str, host: str) -> bool:
+    raw = text.encode("utf-8", "surrogatepass")
+    loaders = [m.start() for m in _LOADERS.finditer(raw)]
+    # the host written as a host name (or the end of a longer one), in any case
+    named = re.compile(rb"(?<![a-z0-9-])" + re.escape(host.encode()) + rb"(?![a-z0-9-])", re.I)
+    return any(
+        start <= p <= start + LOADER_REACH
+        for start in (m.start() for m in named.finditer(raw))
+        for p in loaders
+    )
+
 
 _JS_TYPES = {"", "module", "text/javascript", "application/javascript", "application/ecmascript"}
 _URL_ATTRS = ("src", "srcset", "href", "{http://www.w3.org/1999/xlink}href", "data", "poster", "imagesrcset")
@@ -94,13 +129,12 @@ def leaks(page: str | bytes, policy: Policy, denied: Iterable[str]) -> list[str]
                     found.append(f"{where} rel={element.get('rel')} to {href}")
             if tag == "script" and runs and "src" not in element.attrib:  # src="" runs nothing either
                 text = "".join(element.itertext())
-                lowered = text.lower()
                 for marker in markers:
                     if marker in text:
                         found.append(f"{where} inline code with {marker!r}")
                 for host in hosts:
-                    if host.lstrip("*.") in lowered:
-                        found.append(f"{where} inline code naming {host}")
+                    if _loads_host(text, host.lstrip("*.")):
+                        found.append(f"{where} inline code loading {host}")
             srcdoc = element.get("srcdoc", "").lower() if tag == "iframe" else ""
             if srcdoc and any(h.lstrip("*.") in srcdoc for h in hosts):
                 found.append(f"{where} srcdoc naming a tracker")

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Protocol
-from urllib.parse import unquote
 
-from .policy import Policy
+from .rules import BlockPlan, Rule, google_tag_inline
+from .urls import url_host
 
 __all__ = ["BlockPlan", "Injector", "Rewriter", "Rule", "url_host"]
 
@@ -119,7 +118,6 @@ GOOGLE_TAG_HOSTS: Final = frozenset(
         "pagead2.googlesyndication.com",
     }
 )
-_GOOGLE_INLINE: Final = (b"gtag(", b"googletagmanager.com", b"google-analytics.com", b"datalayer")
 
 HOLD_SCRIPT_MAX: Final = 1 << 20  # inline scripts are inspected whole up to this size, else blocked
 HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is replaced whole up to this size
@@ -133,94 +131,6 @@ def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.
     starts = b"|".join(re.escape(n) for n in names)
     ends = b"|".join(re.escape(n) for n in end_names)
     return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
-
-
-def url_host(value: str) -> str | None:
-    """The host a URL attribute points to, as a browser resolves it; ``None`` for a relative URL."""
-    url = value.strip("\x00\t\n\f\r ").replace("\t", "").replace("\n", "").replace("\r", "")
-    url = url.replace("\\", "/")
-    m = re.match(r"^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(/*)(.*)$", url, re.S)
-    if m is None:  # pragma: no cover - the pattern matches every string
-        return None
-    scheme, slashes, rest = m.group(1), m.group(2), m.group(3)
-    if scheme is not None:
-        # "https:host/x" (no slashes) still reaches host from a page with another scheme.
-        if scheme.lower() not in ("http", "https", "ws", "wss", "ftp"):
-            return None
-    elif len(slashes) < 2:
-        return None
-    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    host = authority.rpartition("@")[2]
-    if host.startswith("["):
-        return host.lower()
-    host = unquote(host.split(":", 1)[0]).strip().rstrip(".").lower()
-    return host or None
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Why an element is blocked: its category and service (named in placeholders)."""
-
-    category: str
-    service: str
-
-
-@dataclass
-class BlockPlan:
-    """What to block for one set of denied categories; built once per combination and reused."""
-
-    denied: frozenset[str]
-    mode: str = "remove"
-    exact_hosts: dict[str, Rule] = field(default_factory=dict)
-    suffix_hosts: list[tuple[str, Rule]] = field(default_factory=list)
-    inline: list[tuple[bytes, bool, Rule]] = field(default_factory=list)
-
-    @classmethod
-    def build(cls, policy: Policy, denied: Iterable[str]) -> BlockPlan:
-        denied_set = frozenset(denied)
-        plan = cls(denied_set, policy.blocking.mode)
-        for cat_name, cat in policy.categories.items():
-            if cat_name not in denied_set:
-                continue
-            for svc_name, svc in cat.services.items():
-                rule = Rule(cat_name, svc.label or svc_name)
-                for host in svc.hosts:
-                    bare = host[2:] if host.startswith("*.") else host
-                    if host.startswith("*."):
-                        plan.suffix_hosts.append((bare, rule))
-                    else:
-                        plan.exact_hosts.setdefault(bare, rule)
-                    # An inline script that names a tracker's host is that tracker's loader.
-                    plan.inline.append((bare.encode(), True, rule))
-                for marker in svc.inline:
-                    plan.inline.append((marker.encode(), False, rule))
-        return plan
-
-    def host_rule(self, host: str) -> Rule | None:
-        rule = self.exact_hosts.get(host)
-        if rule is not None:
-            return rule
-        for suffix, rule in self.suffix_hosts:
-            if host == suffix or host.endswith("." + suffix):
-                return rule
-        return None
-
-    def url_rule(self, value: bytes, srcset: bool = False) -> Rule | None:
-        text = html.unescape(value.decode("latin-1"))
-        urls = [part.strip().split(" ")[0] for part in text.split(",")] if srcset else [text]
-        for url in urls:
-            host = url_host(url)
-            if host is not None:
-                rule = self.host_rule(host)
-                if rule is not None:
-                    return rule
-        return None
-
-    def inline_rule(self, content: bytes, lowered: bytes) -> Rule | None:
-        for needle, case_insensitive, rule in self.inline:
-            if needle in (lowered if case_insensitive else content):
-                return rule
-        return None
 
 
 class Injector(Protocol):
@@ -878,10 +788,11 @@ class Rewriter:
         self._state = _DATA
         if self._hold_overflow:
             return  # too large to inspect: it was blocked, and the rest dropped
-        lowered = content.lower()
         plan = self.plan
-        rule = plan.inline_rule(content, lowered) if plan is not None and self._hold_check else None
-        google = self._hold_google and any(marker in lowered for marker in _GOOGLE_INLINE)
+        rule = None
+        if plan is not None and self._hold_check:
+            rule = plan.inline_rule(content) if self._hold_markup else plan.script_rule(content)
+        google = self._hold_google and google_tag_inline(content)
         if rule is not None:
             self._mark_blocked(rule.category)
             if self.inert:
