@@ -12,12 +12,12 @@ $(VENV)/bin/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # the demo needs only consentkit and uvicorn
-$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+$(DEMO_STAMP): pyproject.toml setup.py $(wildcard csrc/*) | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[demo]'
 	touch $(DEMO_STAMP)
 
 # tests, linters and every framework the integration tests cover
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml setup.py $(wildcard csrc/*) | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[demo,test,lint]'
 	touch $(STAMP) $(DEMO_STAMP)
 

@@ -1,0 +1,120 @@
+"""The Python twin of the native scan (``consentkit._scan``): the regex path of the rewriter.
+
+``advance`` is how ``Rewriter._run`` moves through a chunk in the data state, as one call:
+the candidate search over the lower-cased chunk, the ``data-consent`` search and the
+``_SKIP`` scan of text and ordinary tags, combined exactly as ``_run`` combines them. The C
+scan must return the same ``(position, kind)`` for every input; tests/test_native_scan.py
+checks that. An optional :class:`TagFilter` turns ordinary start tags into stops when one of
+their attribute values contains a needle (any case) or a stop byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from .rewrite import _DATA_CONSENT, _SKIP, _TAG, _candidate_re, _parse_attrs_uncached
+
+__all__ = ["DECL", "END", "TAG", "Candidates", "TagFilter", "advance"]
+
+END: Final = 0
+TAG: Final = 1
+DECL: Final = 2
+
+_DELIMS: Final = frozenset(b"\t\n\f\r />")
+
+
+def _check_names(names: tuple[bytes, ...], what: str) -> None:
+    if not names:
+        raise ValueError(f"invalid {what}: empty set")
+    for name in names:
+        if not isinstance(name, bytes):
+            raise TypeError(f"{what}: expected bytes, got {type(name).__name__}")
+        if not name or not 0x61 <= name[0] <= 0x7A or name != name.lower() or any(c in _DELIMS for c in name):
+            raise ValueError(f"invalid {what} {name!r} (names are non-empty, lower-case, start with a-z)")
+
+
+class Candidates:
+    """The start and end tag names the scan stops at (lower-case)."""
+
+    __slots__ = ("pattern",)
+
+    def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes]) -> None:
+        start_names, end_names = tuple(starts), tuple(ends)
+        _check_names(start_names, "start tag name")
+        _check_names(end_names, "end tag name")
+        self.pattern = _candidate_re(start_names, end_names)
+
+
+class TagFilter:
+    """Start tags with an attribute value that contains a needle (any case) or a stop byte."""
+
+    __slots__ = ("needles", "stop")
+
+    def __init__(self, needles: Iterable[bytes], stop_bytes: bytes = b"") -> None:
+        self.needles = tuple(needle.lower() for needle in needles)
+        if any(not needle for needle in self.needles):
+            raise ValueError("invalid needle (needles are non-empty bytes)")
+        self.stop = bytes(stop_bytes)
+
+    def hits(self, value: bytes) -> bool:
+        """Whether one attribute value contains a needle or a stop byte."""
+        if self.stop and len(value.translate(None, self.stop)) != len(value):
+            return True
+        lowered = value.lower()
+        return any(needle in lowered for needle in self.needles)
+
+    def stops(self, raw_attrs: bytes) -> bool:
+        """Whether a start tag with these attributes (``_TAG``'s group 3) is a stop."""
+        return any(value is not None and self.hits(value) for _, value, _ in _parse_attrs_uncached(raw_attrs))
+
+
+def advance(  # noqa: PLR0917 - the same positional signature as the C function
+    buf: bytes, lbuf: bytes, i: int, cands: Candidates, data_consent: bool, tag_filter: TagFilter | None
+) -> tuple[int, int]:
+    """From ``i``, skip text, stray ``<`` and complete ordinary tags; the first construct that matters.
+
+    Returns ``(p, DECL)`` for ``<!``, ``<?`` or ``</`` + non-letter at p; ``(p, TAG)`` for a
+    candidate tag, an ordinary tag containing a candidate, ``data-consent`` (when
+    ``data_consent``) or a filtered value, or an incomplete tag at the end of ``buf``; and
+    ``(len(buf), END)`` when there is none. ``lbuf`` is ``buf.lower()``.
+    """
+    n = len(buf)
+    if not 0 <= i <= n:
+        raise ValueError("advance: position out of range")
+    start = i
+    cand = cands.pattern.search(lbuf, i)
+    p = cand.start() if cand is not None else n
+    dc = lbuf.find(_DATA_CONSENT, i) if data_consent else -1
+    while True:
+        target = dc if 0 <= dc < p else p
+        # One byte past a "<" at target lets _SKIP see that a "<" just before it is text.
+        limit = target + 1 if target < n and buf[target] == 0x3C else target
+        skipped = _SKIP.match(buf, i, limit)
+        q = skipped.end() if skipped is not None else i
+        if q < target:
+            stop, kind = q, TAG
+            break
+        if target == dc and dc < p:  # "data-consent" in text
+            i = q
+            dc = lbuf.find(_DATA_CONSENT, q + 1)
+            continue
+        if cand is None:
+            stop, kind = n, END
+        else:
+            stop, kind = p, DECL if cand.group(1) is None and cand.group(2) is None else TAG
+        break
+    if tag_filter is not None:
+        j = start
+        while True:
+            k = buf.find(b"<", j, stop)
+            if k < 0:
+                break
+            tag = _TAG.match(buf, k)
+            if tag is None:  # a stray "<"
+                j = k + 1
+                continue
+            if not tag.group(1) and tag_filter.stops(tag.group(3)):
+                return k, TAG
+            j = tag.end()
+    return stop, kind

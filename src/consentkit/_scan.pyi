@@ -1,0 +1,19 @@
+"""Type stub of the C extension built from csrc/ (its Python twin: consentkit._pyscan)."""
+
+from collections.abc import Iterable
+from typing import Final
+
+END: Final[int]
+TAG: Final[int]
+DECL: Final[int]
+
+class Candidates:
+    def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes]) -> None: ...
+
+class TagFilter:
+    def __init__(self, needles: Iterable[bytes], stop_bytes: bytes = b"") -> None: ...
+    def hits(self, value: bytes) -> bool: ...
+
+def advance(
+    buf: bytes, lbuf: bytes, i: int, cands: Candidates, data_consent: bool, tag_filter: TagFilter | None
+) -> tuple[int, int]: ...
