@@ -44,7 +44,7 @@ NAME_SETS = [
     ((*_BLOCKING_CANDIDATES, b"div", b"my-widget"), (*BASE_ENDS, b"div", b"my-widget")),
     ((*_BLOCKING_CANDIDATES, b"a<b", b"x\xc3\xa9"), (*BASE_ENDS, b"a<b", b"x\xc3\xa9", b"p")),
 ]
-HOSTS = sorted({h for h in PLAN.exact_hosts} | {s for s, _ in PLAN.suffix_hosts})
+HOSTS = sorted(set(PLAN.exact_hosts) | {s for s, _ in PLAN.suffix_hosts})
 FILTERS = [
     None,
     ([h.encode() for h in HOSTS], b"&%\t\n\r" + bytes(range(0x80, 0x100))),
