@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test lint bench load fuzz fuzz-native fallback clean
+.PHONY: demo test lint bench bench-realistic load fuzz fuzz-native fallback clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
-## bench: performance measurements against a bare app (not run in CI)
+## bench: performance measurements against a bare app (not run in CI): the realistic app first
 bench: $(STAMP)
+	$(BIN)/python benchmarks/realistic.py
 	$(BIN)/python benchmarks/run.py
+
+## bench-realistic: only the realistic app (Jinja2 page per request; uvicorn + wrk, and in process)
+bench-realistic: $(STAMP)
+	$(BIN)/python benchmarks/realistic.py
 
 ## load: the multi-worker load run (20,000 mixed requests)
 load: $(STAMP)
