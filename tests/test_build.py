@@ -108,7 +108,7 @@ def test_without_a_compiler_the_pure_python_scanner_is_installed(tmp_path: Path)
     check_common(names, facts, tmp_path)
     assert facts["native"] is False
     assert facts["implementation"] == "python"
-    assert log.count("WARNING consentkit scanner: pure Python (the C extension is not installed") == 1, log
+    assert log.count("WARNING consentkit scanner: pure Python (the C extension is not installed:") == 1, log
 
 
 def test_with_a_compiler_the_native_scanner_is_installed(tmp_path: Path) -> None:

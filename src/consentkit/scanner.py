@@ -37,7 +37,7 @@ try:
     from . import _scan as _native
 except ImportError as exc:  # not built: no compiler at install time, or CONSENTKIT_NO_EXTENSION=1
     _native = None
-    _why_not = f"the C extension is not installed ({exc})"
+    _why_not = f"the C extension is not installed: {exc}"
 
 if os.environ.get("CONSENTKIT_SCANNER", "").lower() == "python" and _native is not None:
     _native = None
