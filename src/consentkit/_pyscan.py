@@ -10,6 +10,7 @@ their attribute values contains a needle (any case) or a stop byte.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Final
 
@@ -69,6 +70,36 @@ class TagFilter:
         return any(value is not None and self.hits(value) for _, value, _ in _parse_attrs_uncached(raw_attrs))
 
 
+# The last search of each kind in the last chunk: the rewriter calls advance once per stop, and
+# searching the rest of the chunk again at every stop would make a chunk cost stops x its size.
+_last_cand: tuple[bytes, re.Pattern[bytes], int, re.Match[bytes] | None] | None = None
+_last_dc: tuple[bytes, int, int] | None = None
+
+
+def _search(lbuf: bytes, i: int, pattern: re.Pattern[bytes]) -> re.Match[bytes] | None:
+    """``pattern.search(lbuf, i)``, reusing the previous call's result when it still holds."""
+    global _last_cand
+    last = _last_cand
+    if last is not None and last[0] is lbuf and last[1] is pattern and last[2] <= i:
+        match = last[3]
+        if match is None or match.start() >= i:
+            return match
+    match = pattern.search(lbuf, i)
+    _last_cand = (lbuf, pattern, i, match)
+    return match
+
+
+def _find_data_consent(lbuf: bytes, i: int) -> int:
+    """``lbuf.find(b"data-consent", i)``, reusing the previous call's result when it still holds."""
+    global _last_dc
+    last = _last_dc
+    if last is not None and last[0] is lbuf and last[1] <= i and (last[2] < 0 or last[2] >= i):
+        return last[2]
+    found = lbuf.find(_DATA_CONSENT, i)
+    _last_dc = (lbuf, i, found)
+    return found
+
+
 def advance(  # noqa: PLR0917 - the same positional signature as the C function
     buf: bytes, lbuf: bytes, i: int, cands: Candidates, data_consent: bool, tag_filter: TagFilter | None
 ) -> tuple[int, int]:
@@ -83,9 +114,9 @@ def advance(  # noqa: PLR0917 - the same positional signature as the C function
     if not 0 <= i <= n:
         raise ValueError("advance: position out of range")
     start = i
-    cand = cands.pattern.search(lbuf, i)
+    cand = _search(lbuf, i, cands.pattern)
     p = cand.start() if cand is not None else n
-    dc = lbuf.find(_DATA_CONSENT, i) if data_consent else -1
+    dc = _find_data_consent(lbuf, i) if data_consent else -1
     while True:
         target = dc if 0 <= dc < p else p
         # One byte past a "<" at target lets _SKIP see that a "<" just before it is text.
