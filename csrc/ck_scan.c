@@ -200,6 +200,15 @@ static int name_in(const uint8_t *buf, size_t n, size_t s, const ck_nameset *set
     return 0;
 }
 
+/* Does a delimiter follow the name that starts at buf[s]? (Every tag is a candidate then.) */
+static int any_name(const uint8_t *buf, size_t n, size_t s) {
+    size_t e = s + 1;
+    while (e < n && !IS_DELIM(buf[e])) {
+        e++;
+    }
+    return e < n;
+}
+
 /* Is there a candidate construct at buf[k] == '<'? Returns 0, CK_TAG or CK_DECL. */
 static int candidate_at(const uint8_t *buf, size_t n, size_t k, const ck_cands *cands) {
     if (k + 1 >= n) {
@@ -216,9 +225,65 @@ static int candidate_at(const uint8_t *buf, size_t n, size_t k, const ck_cands *
         if (!IS_ALPHA(buf[k + 2])) {
             return CK_DECL;
         }
+        if (cands->any_tag) {
+            return any_name(buf, n, k + 2) ? CK_TAG : 0;
+        }
         return name_in(buf, n, k + 2, &cands->ends) ? CK_TAG : 0;
     }
+    if (cands->any_tag) {
+        return IS_ALPHA(c) && any_name(buf, n, k + 1) ? CK_TAG : 0;
+    }
     return name_in(buf, n, k + 1, &cands->starts) ? CK_TAG : 0;
+}
+
+/* ASCII case-insensitive: do the n bytes at s equal the lower-case literal? */
+static int ci_eq(const uint8_t *s, size_t n, const char *lit) {
+    for (size_t j = 0; j < n; j++) {
+        if (LOWER(s[j]) != (uint8_t)lit[j]) {
+            return 0;
+        }
+    }
+    return lit[n] == 0;
+}
+
+static const char *const DATA_WORDS[] = {
+    "src", "bg", "background", "poster", "lazy", "original", "image", "img", "url", "echo", "href",
+};
+
+/* CK_ATTENTION_NAMES: an attribute name that may fetch or names a category. */
+static int attention_name(const uint8_t *s, size_t n) {
+    switch (n) {
+    case 3:
+        return ci_eq(s, n, "src");
+    case 4:
+        return ci_eq(s, n, "ping");
+    case 5:
+        return ci_eq(s, n, "style");
+    case 10:
+        if (ci_eq(s, n, "background") || ci_eq(s, n, "http-equiv")) {
+            return 1;
+        }
+        break;
+    case 12:
+        if (ci_eq(s, n, "data-consent")) {
+            return 1;
+        }
+        break;
+    default:
+        break;
+    }
+    if (n <= 5 || !ci_eq(s, 5, "data-")) {
+        return 0;
+    }
+    for (size_t w = 0; w < sizeof(DATA_WORDS) / sizeof(DATA_WORDS[0]); w++) {
+        size_t len = strlen(DATA_WORDS[w]);
+        for (size_t j = 5; j + len <= n; j++) {
+            if (ci_eq(s + j, len, DATA_WORDS[w])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* Does "data-consent" (any case) start somewhere in buf[from..to)? It may not run past n. */
@@ -240,8 +305,9 @@ static int has_data_consent(const uint8_t *buf, size_t n, size_t from, size_t to
 
 /* The tag at buf[k] == '<' (followed by a letter or "/" + letter), with the tokenizer's exact
  * attribute quoting. Returns the position after its ">", or 0 if it is incomplete. Sets *hit
- * when `filter` is given, the tag is a start tag and one of its attribute values hits it. */
-static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *filter, int *hit) {
+ * when `filter` is given, the tag is a start tag and one of its attribute values hits it, or
+ * when `names` is set and an attribute name is an attention name. */
+static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *filter, int names, int *hit) {
     size_t pos = k + 1;
     int start = 1;
     if (buf[pos] == '/') {
@@ -265,9 +331,13 @@ static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *f
             continue;
         }
         /* an attribute name: [^\t\n\f\r />][^\t\n\f\r /=>]* */
+        size_t name = pos;
         pos++;
         while (pos < n && !IS_DELIM(buf[pos]) && buf[pos] != '=') {
             pos++;
+        }
+        if (names && !*hit && pos < n && attention_name(buf + name, pos - name)) {
+            *hit = 1;
         }
         size_t p = pos;
         while (p < n && IS_WS(buf[p])) {
@@ -314,8 +384,10 @@ static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *f
     return 0;
 }
 
-size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int data_consent,
+size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind) {
+    int data_consent = attention == CK_ATTENTION_DATA_CONSENT;
+    int names = attention == CK_ATTENTION_NAMES;
     size_t k = i;
     while (k < n) {
         const uint8_t *lt = memchr(buf + k, '<', n - k);
@@ -335,7 +407,7 @@ size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands,
         uint8_t b = buf[k + 1];
         if (IS_ALPHA(b) || (b == '/' && k + 2 < n && IS_ALPHA(buf[k + 2]))) {
             int hit = 0;
-            size_t end = tag_end(buf, n, k, filter, &hit);
+            size_t end = tag_end(buf, n, k, filter, names, &hit);
             if (end == 0 || hit || (data_consent && has_data_consent(buf, n, k + 1, end))) {
                 *kind = CK_TAG;
                 return k;

@@ -16,6 +16,15 @@
 
 enum { CK_END = 0, CK_TAG = 1, CK_DECL = 2 };
 
+/* What else makes an ordinary tag a stop (the `attention` argument of ck_advance). */
+enum {
+    CK_ATTENTION_NONE = 0,
+    CK_ATTENTION_DATA_CONSENT = 1, /* "data-consent" (any case) starts inside the tag */
+    CK_ATTENTION_NAMES = 2,        /* an attribute named data-consent, style, background, ping, src,
+                                      http-equiv, or data-* with src, bg, background, poster, lazy,
+                                      original, image, img, url, echo or href in the rest of its name */
+};
+
 /* Limits on configuration (not on input): checked when a set or a filter is built. */
 #define CK_MAX_NAMES 65535
 #define CK_MAX_NAME_LEN 65535
@@ -33,10 +42,12 @@ typedef struct {
     int32_t head[256];  /* first name per first byte, -1 if none */
 } ck_nameset;
 
-/* Candidate constructs: start tags named in `starts`, end tags named in `ends`. */
+/* Candidate constructs: start tags named in `starts`, end tags named in `ends`; with `any_tag`,
+ * every start and end tag (a letter, a name, then a delimiter) and the sets are not used. */
 typedef struct {
     ck_nameset starts;
     ck_nameset ends;
+    int any_tag;
 } ck_cands;
 
 /* The per-tag filter: a start tag is a stop when one of its attribute values contains a needle
@@ -69,12 +80,12 @@ int ck_filter_hits(const ck_filter *f, const uint8_t *v, size_t n);
 /* From position i of buf[0..n), skip text, stray "<" and complete ordinary tags; return the
  * position of the first construct that matters and set *kind:
  *   CK_DECL  "<!", "<?" or "</" + a non-letter;
- *   CK_TAG   a candidate start/end tag, or an ordinary tag that contains a candidate, "data-consent"
- *            (when data_consent is non-zero) or, for a start tag, an attribute value the filter
- *            hits; or a tag (or a lone "<", "</") that is incomplete at the end of the buffer;
+ *   CK_TAG   a candidate start/end tag, or an ordinary tag that contains a candidate, that
+ *            `attention` points at, or, for a start tag, with an attribute value the filter hits;
+ *            or a tag (or a lone "<", "</") that is incomplete at the end of the buffer;
  *   CK_END   nothing: the position returned is n.
  * `filter` may be NULL. Requires i <= n. */
-size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int data_consent,
+size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind);
 
 #endif

@@ -2,6 +2,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <string.h>
+
 #include "ck_scan.h"
 
 /* --- byte-string sequences ---------------------------------------------------------------- */
@@ -64,15 +66,23 @@ typedef struct {
 } CandidatesObject;
 
 static int Candidates_init(CandidatesObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"starts", "ends", NULL};
+    static char *kwlist[] = {"starts", "ends", "any_tag", NULL};
     PyObject *starts;
     PyObject *ends;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:Candidates", kwlist, &starts, &ends)) {
+    int any_tag = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|p:Candidates", kwlist, &starts, &ends, &any_tag)) {
         return -1;
     }
     if (self->ready) {
         PyErr_SetString(PyExc_TypeError, "Candidates is immutable");
         return -1;
+    }
+    if (any_tag) {
+        /* every tag is a candidate: the name sets are not used */
+        memset(&self->cands, 0, sizeof(self->cands));
+        self->cands.any_tag = 1;
+        self->ready = 2;
+        return 0;
     }
     PyObject *keep_s = NULL;
     PyObject *keep_e = NULL;
@@ -110,7 +120,7 @@ done:
 }
 
 static void Candidates_dealloc(CandidatesObject *self) {
-    if (self->ready) {
+    if (self->ready == 1) {
         ck_nameset_free(&self->cands.starts);
         ck_nameset_free(&self->cands.ends);
     }
@@ -121,7 +131,8 @@ static PyTypeObject CandidatesType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentkit._scan.Candidates",
     .tp_basicsize = sizeof(CandidatesObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = PyDoc_STR("Candidates(starts, ends): the start and end tag names the scan stops at."),
+    .tp_doc = PyDoc_STR("Candidates(starts, ends, any_tag=False): the start and end tag names the scan "
+                        "stops at (with any_tag: every tag)."),
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Candidates_init,
     .tp_dealloc = (destructor)Candidates_dealloc,
@@ -211,7 +222,7 @@ static PyTypeObject TagFilterType = {
 static PyObject *scan_advance(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
     if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "advance(buf, lbuf, i, cands, data_consent, tag_filter)");
+        PyErr_SetString(PyExc_TypeError, "advance(buf, lbuf, i, cands, attention, tag_filter)");
         return NULL;
     }
     PyObject *buf = args[0];
@@ -232,8 +243,12 @@ static PyObject *scan_advance(PyObject *module, PyObject *const *args, Py_ssize_
         PyErr_SetString(PyExc_TypeError, "advance: cands must be a consentkit._scan.Candidates");
         return NULL;
     }
-    int data_consent = PyObject_IsTrue(args[4]);
-    if (data_consent < 0) {
+    long attention = PyLong_AsLong(args[4]);
+    if (attention == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (attention < CK_ATTENTION_NONE || attention > CK_ATTENTION_NAMES) {
+        PyErr_SetString(PyExc_ValueError, "advance: attention must be NONE, DATA_CONSENT or NAMES");
         return NULL;
     }
     const ck_filter *filter = NULL;
@@ -246,13 +261,13 @@ static PyObject *scan_advance(PyObject *module, PyObject *const *args, Py_ssize_
     }
     int kind = CK_END;
     size_t stop = ck_advance((const uint8_t *)PyBytes_AS_STRING(buf), (size_t)n, (size_t)i,
-                             &((CandidatesObject *)args[3])->cands, data_consent, filter, &kind);
+                             &((CandidatesObject *)args[3])->cands, (int)attention, filter, &kind);
     return Py_BuildValue("(ni)", (Py_ssize_t)stop, kind);
 }
 
 static PyMethodDef scan_methods[] = {
     {"advance", (PyCFunction)(void (*)(void))scan_advance, METH_FASTCALL,
-     PyDoc_STR("advance(buf, lbuf, i, cands, data_consent, tag_filter) -> (position, kind)\n\n"
+     PyDoc_STR("advance(buf, lbuf, i, cands, attention, tag_filter) -> (position, kind)\n\n"
                "From i, skip text and ordinary tags; return the first construct that matters "
                "(kind TAG or DECL), or (len(buf), END). lbuf is not read.")},
     {NULL, NULL, 0, NULL},
@@ -279,7 +294,10 @@ PyMODINIT_FUNC PyInit__scan(void) {
     if (PyModule_AddObject(m, "Candidates", (PyObject *)&CandidatesType) < 0 ||
         PyModule_AddObject(m, "TagFilter", (PyObject *)&TagFilterType) < 0 ||
         PyModule_AddIntConstant(m, "END", CK_END) < 0 || PyModule_AddIntConstant(m, "TAG", CK_TAG) < 0 ||
-        PyModule_AddIntConstant(m, "DECL", CK_DECL) < 0) {
+        PyModule_AddIntConstant(m, "DECL", CK_DECL) < 0 ||
+        PyModule_AddIntConstant(m, "NONE", CK_ATTENTION_NONE) < 0 ||
+        PyModule_AddIntConstant(m, "DATA_CONSENT", CK_ATTENTION_DATA_CONSENT) < 0 ||
+        PyModule_AddIntConstant(m, "NAMES", CK_ATTENTION_NAMES) < 0) {
         Py_DECREF(m);
         return NULL;
     }

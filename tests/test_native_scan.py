@@ -35,6 +35,14 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     pytest.skip(f"consentkit._scan is not built ({exc})", allow_module_level=True)
 
 BASE_ENDS = (b"body", b"svg", b"math", b"select")
+FOREIGN_14 = (
+    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
+    b"plaintext", b"html", b"body", b"svg", b"math", b"select", b"font", b"foreignobject", b"desc", b"mi",
+    b"mo", b"mn", b"ms", b"mtext", b"annotation-xml", b"image", b"use", b"feimage", b"set", b"animate",
+    b"animatemotion", b"animatetransform", b"mpath", b"textpath", b"pattern", b"lineargradient",
+    b"radialgradient", b"filter", b"tref", b"cursor", b"font-face-uri", b"mglyph", b"a", b"b", b"big",
+    b"blockquote", b"br", b"center", b"code", b"dd", b"div", b"dl", b"dt", b"em", b"embed", b"h1",
+)  # fmt: skip
 NAME_SETS = [
     (_BLOCKING_CANDIDATES, BASE_ENDS),
     (_STRUCTURE_CANDIDATES, BASE_ENDS),
@@ -43,6 +51,9 @@ NAME_SETS = [
     # open frames add their element's name (any bytes a tag name may hold) to both sets
     ((*_BLOCKING_CANDIDATES, b"div", b"my-widget"), (*BASE_ENDS, b"div", b"my-widget")),
     ((*_BLOCKING_CANDIDATES, b"a<b", b"x\xc3\xa9"), (*BASE_ENDS, b"a<b", b"x\xc3\xa9", b"p")),
+    # the #14 rewriter's foreign-content set (its ends are the same names plus p and br)
+    (FOREIGN_14, (*FOREIGN_14, b"p", b"br")),
+    None,  # every tag (the #14 rewriter's _ANY_TAG)
 ]
 HOSTS = sorted(set(PLAN.exact_hosts) | {s for s, _ in PLAN.suffix_hosts})
 FILTERS = [
@@ -61,19 +72,20 @@ SETTINGS = settings(
 class Pair:
     """The same configuration, built once in each implementation."""
 
-    def __init__(self, names: int, data_consent: bool, tag_filter: int) -> None:
-        starts, ends = NAME_SETS[names]
-        self.c = _scan.Candidates(starts, ends)
-        self.py = _pyscan.Candidates(starts, ends)
-        self.data_consent = data_consent
+    def __init__(self, names: int, attention: int, tag_filter: int) -> None:
+        pair = NAME_SETS[names]
+        starts, ends = pair if pair is not None else ((), ())
+        self.c = _scan.Candidates(starts, ends, any_tag=pair is None)
+        self.py = _pyscan.Candidates(starts, ends, any_tag=pair is None)
+        self.attention = attention
         spec = FILTERS[tag_filter]
         self.cf = None if spec is None else _scan.TagFilter(*spec)
         self.pyf = None if spec is None else _pyscan.TagFilter(*spec)
 
     def advance(self, buf: bytes, i: int) -> tuple[int, int]:
         lbuf = buf.lower()
-        native = _scan.advance(buf, lbuf, i, self.c, self.data_consent, self.cf)
-        python = _pyscan.advance(buf, lbuf, i, self.py, self.data_consent, self.pyf)
+        native = _scan.advance(buf, lbuf, i, self.c, self.attention, self.cf)
+        python = _pyscan.advance(buf, lbuf, i, self.py, self.attention, self.pyf)
         assert native == python, f"at {i}: C {native} != Python {python} in {buf[max(0, i - 40) : i + 200]!r}"
         return native
 
@@ -81,7 +93,7 @@ class Pair:
 configs = st.builds(
     Pair,
     names=st.integers(0, len(NAME_SETS) - 1),
-    data_consent=st.booleans(),
+    attention=st.sampled_from([_scan.NONE, _scan.DATA_CONSENT, _scan.NAMES]),
     tag_filter=st.integers(0, len(FILTERS) - 1),
 )
 
@@ -141,7 +153,8 @@ def test_mutated_real_pages(pair: Pair, document: bytes, chunking: list[int]) ->
         st.sampled_from(
             [b"<", b">", b"/", b"!", b"?", b"=", b'"', b"'", b" ", b"\t", b"\n", b"a", b"B", b"-",
              b"script", b"SVG", b"body", b"data-consent", b"<data-consent", b"DATA-Consent", b"googletagmanager.com",
-             b"&", b"\xc3\xa9", b"div", b"a<b", b"my-widget", b"img", b"p"]
+             b"&", b"\xc3\xa9", b"div", b"a<b", b"my-widget", b"img", b"p", b"src", b"STYLE", b"ping=",
+             b"http-equiv", b"data-lazy-src", b"data-x-URL", b"data-", b"background", b"annotation-xml"]
         ),
         max_size=30,
     ).map(b"".join),
@@ -160,7 +173,7 @@ def test_filter_hits_agree(index: int, value: bytes) -> None:
 
 
 def test_the_filter_stops_only_at_start_tags_whose_values_match() -> None:
-    pair = Pair(0, data_consent=False, tag_filter=1)
+    pair = Pair(0, attention=_scan.NONE, tag_filter=1)
     assert pair.advance(b"<a href='https://WWW.GOOGLETAGMANAGER.COM/x'>", 0) == (0, _scan.TAG)
     assert pair.advance(b"<frame src=//stats.example.org/x>", 0) == (0, _scan.TAG)
     assert pair.advance(b"<a href=/x?a=1&amp;b=2>", 0) == (0, _scan.TAG)  # "&": a possible reference
@@ -191,7 +204,7 @@ def test_the_filter_stops_only_at_start_tags_whose_values_match() -> None:
     ],
 )
 def test_known_positions(buf: bytes, expected: tuple[int, int]) -> None:
-    assert Pair(0, data_consent=True, tag_filter=0).advance(buf, 0) == expected
+    assert Pair(0, attention=_scan.DATA_CONSENT, tag_filter=0).advance(buf, 0) == expected
 
 
 @pytest.mark.parametrize(
@@ -218,3 +231,45 @@ def test_bad_arguments_are_errors_not_crashes() -> None:
         _scan.advance(b"abc", b"abc", 0, object(), False, None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="invalid"):
         _scan.TagFilter([b""])
+
+
+@pytest.mark.parametrize(
+    ("buf", "expected"),
+    [
+        (b"<p class=a>x</p>", (16, 0)),
+        (b"<p SRC=/a.png>", (0, 1)),  # an attribute that may fetch
+        (b"<p data-lazy-src=/a.png>", (0, 1)),
+        (b"<p data-src=/a.png>", (0, 1)),
+        (b"<p data-BG>", (0, 1)),
+        (b"<p src>", (0, 1)),  # a name right before the end of the buffer
+        (b"<a Ping=/count>", (0, 1)),
+        (b"<td background=/bg.png>", (0, 1)),
+        (b"<p data-x-Echo=1>", (0, 1)),
+        (b"<p data-Consent=marketing>", (0, 1)),
+        (b"<meta http-equiv=refresh content=0>", (0, 1)),
+        (b"<p srcset=x>", (12, 0)),  # not the exact name
+        (b"<p data-id=x title='src=x'>", (27, 0)),  # a value, not a name
+        (b"</p style=x>", (0, 1)),  # end tags too
+    ],
+)
+def test_attention_names(buf: bytes, expected: tuple[int, int]) -> None:
+    assert Pair(1, attention=_scan.NAMES, tag_filter=0).advance(buf, 0) == expected
+
+
+def test_every_tag_is_a_candidate_with_any_tag() -> None:
+    pair = Pair(len(NAME_SETS) - 1, attention=_scan.NONE, tag_filter=0)
+    assert pair.advance(b"text <b>", 0) == (5, _scan.TAG)
+    assert pair.advance(b"text </b>", 0) == (5, _scan.TAG)
+    assert pair.advance(b"a < b <b", 0) == (6, _scan.TAG)  # incomplete at the end
+
+
+def test_the_twin_keeps_the_rewriters_patterns() -> None:
+    """Once the #14 rewriter defines them, the twin's copies must be the same patterns."""
+    from consentkit import rewrite
+
+    for name in ("_SKIP_BLOCKING", "_ANY_TAG"):
+        mine = getattr(_pyscan, name)
+        theirs = getattr(rewrite, name, mine)
+        assert theirs.pattern == mine.pattern, (
+            f"rewrite.{name} changed: update consentkit._pyscan and the C scan"
+        )

@@ -1,8 +1,9 @@
 /* libFuzzer harness for ck_scan.c (`make fuzz-native`; see docs/native.md).
  *
- * Input: byte 0 chooses the configuration (bit 0: the data-consent search; bit 1: the attribute
- * filter; bits 2-3: one of the rewriter's four candidate sets; bit 4: the rest of the header
- * names an extra end tag, as an open frame would); bytes 1-2: where the scan starts; the rest
+ * Input: byte 0 chooses the configuration (bits 0 and 5: the attention mode; bit 1: the
+ * attribute filter; bits 2-3: one of the rewriter's four candidate sets, or every tag when bits
+ * 6-7 are both set; bit 4: the rest of the header names an extra end tag, as an open frame
+ * would); bytes 1-2: where the scan starts; the rest
  * is the buffer, in a heap block of exactly its size so that AddressSanitizer sees any read past
  * it. The scan is resumed after every stop, so it also starts inside tags and values; every
  * result is checked against the contract in ck_scan.h.
@@ -115,6 +116,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t flags = data[0];
     size_t header = 3;
     ck_cands cands = CANDS[(flags >> 2) & 3];
+    if ((flags & 0xC0) == 0xC0) {
+        cands.any_tag = 1;
+    }
+    int attention = (flags & 1) | ((flags >> 4) & 2); /* 0..3; 3 counts as NAMES */
+    if (attention > CK_ATTENTION_NAMES) {
+        attention = CK_ATTENTION_NAMES;
+    }
     ck_nameset extra;
     int have_extra = 0;
     if (flags & 0x10) {
@@ -150,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const ck_filter *filter = (flags & 2) ? &FILTER : NULL;
     while (i <= n) {
         int kind = -1;
-        size_t stop = ck_advance(buf, n, i, &cands, flags & 1, filter, &kind);
+        size_t stop = ck_advance(buf, n, i, &cands, attention, filter, &kind);
         check(buf, n, i, stop, kind);
         if (kind == CK_END) {
             break;

@@ -14,13 +14,40 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from .rewrite import _DATA_CONSENT, _SKIP, _TAG, _candidate_re, _parse_attrs_uncached
+from .rewrite import _ATTRS, _DATA_CONSENT, _SKIP, _TAG, _candidate_re, _parse_attrs_uncached
 
-__all__ = ["DECL", "END", "TAG", "Candidates", "TagFilter", "advance"]
+__all__ = ["DATA_CONSENT", "DECL", "END", "NAMES", "NONE", "TAG", "Candidates", "TagFilter", "advance"]
 
 END: Final = 0
 TAG: Final = 1
 DECL: Final = 2
+# What else makes an ordinary tag a stop (``attention``).
+NONE: Final = 0
+DATA_CONSENT: Final = 1  # "data-consent" starts inside it (main's rewriter: a search of the chunk)
+NAMES: Final = 2  # an attribute that may fetch or names a category (the #14 rewriter's _SKIP_BLOCKING)
+
+# The #14 rewriter's patterns (its rewrite.py defines the same; tests/test_native_scan.py checks
+# that they stay the same once it lands). In SVG/MathML content every tag is a candidate:
+_ANY_TAG: Final = re.compile(
+    rb"<(?:([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|/([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|[!?]|/(?=[^a-z]))"
+)
+# Attributes that may fetch (or name a category) on any element: with something to block,
+# a tag holding one is not ordinary, and _SKIP_BLOCKING stops before it.
+_ATTENTION_TAIL: Final = (
+    rb"(?<=[bBdDhHpPsS])"
+    rb"(?i:(?<=d)ata-consent|(?<=s)tyle|(?<=b)ackground|(?<=p)ing|(?<=s)rc|(?<=h)ttp-equiv)"
+    rb"(?=[\t\n\f\r /=>])"
+    rb"|(?<=[dD])"
+    rb"(?i:ata-[^\t\n\f\r /=>]*?(?:src|bg|background|poster|lazy|original|image|img|url|echo|href))"
+)
+_ATTR_NAME_START: Final = rb"|[^\t\n\f\r />][^\t\n\f\r /=>]*+"
+_SKIP_BLOCKING: Final = re.compile(
+    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+"
+    + _ATTRS.replace(
+        _ATTR_NAME_START, rb"|(?![bBdDhHpPsS](?:" + _ATTENTION_TAIL + rb"))" + _ATTR_NAME_START[1:], 1
+    )
+    + rb">)[^<]*+)*+"
+)
 
 _DELIMS: Final = frozenset(b"\t\n\f\r />")
 
@@ -36,11 +63,14 @@ def _check_names(names: tuple[bytes, ...], what: str) -> None:
 
 
 class Candidates:
-    """The start and end tag names the scan stops at (lower-case)."""
+    """The start and end tag names the scan stops at (lower-case); with ``any_tag``, every tag."""
 
     __slots__ = ("pattern",)
 
-    def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes]) -> None:
+    def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes], any_tag: bool = False) -> None:
+        if any_tag:
+            self.pattern = _ANY_TAG
+            return
         start_names, end_names = tuple(starts), tuple(ends)
         _check_names(start_names, "start tag name")
         _check_names(end_names, "end tag name")
@@ -101,27 +131,31 @@ def _find_data_consent(lbuf: bytes, i: int) -> int:
 
 
 def advance(  # noqa: PLR0917 - the same positional signature as the C function
-    buf: bytes, lbuf: bytes, i: int, cands: Candidates, data_consent: bool, tag_filter: TagFilter | None
+    buf: bytes, lbuf: bytes, i: int, cands: Candidates, attention: int, tag_filter: TagFilter | None
 ) -> tuple[int, int]:
     """From ``i``, skip text, stray ``<`` and complete ordinary tags; the first construct that matters.
 
     Returns ``(p, DECL)`` for ``<!``, ``<?`` or ``</`` + non-letter at p; ``(p, TAG)`` for a
-    candidate tag, an ordinary tag containing a candidate, ``data-consent`` (when
-    ``data_consent``) or a filtered value, or an incomplete tag at the end of ``buf``; and
+    candidate tag, an ordinary tag containing a candidate, one that ``attention`` points at
+    (``DATA_CONSENT``: "data-consent" starts inside it; ``NAMES``: an attribute that may fetch),
+    a start tag with a filtered value, or an incomplete tag at the end of ``buf``; and
     ``(len(buf), END)`` when there is none. ``lbuf`` is ``buf.lower()``.
     """
     n = len(buf)
     if not 0 <= i <= n:
         raise ValueError("advance: position out of range")
+    if attention not in (NONE, DATA_CONSENT, NAMES):
+        raise ValueError("advance: attention must be NONE, DATA_CONSENT or NAMES")
+    skip = _SKIP_BLOCKING if attention == NAMES else _SKIP
     start = i
     cand = _search(lbuf, i, cands.pattern)
     p = cand.start() if cand is not None else n
-    dc = _find_data_consent(lbuf, i) if data_consent else -1
+    dc = _find_data_consent(lbuf, i) if attention == DATA_CONSENT else -1
     while True:
         target = dc if 0 <= dc < p else p
         # One byte past a "<" at target lets _SKIP see that a "<" just before it is text.
         limit = target + 1 if target < n and buf[target] == 0x3C else target
-        skipped = _SKIP.match(buf, i, limit)
+        skipped = skip.match(buf, i, limit)
         q = skipped.end() if skipped is not None else i
         if q < target:
             stop, kind = q, TAG

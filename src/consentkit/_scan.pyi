@@ -6,14 +6,17 @@ from typing import Final
 END: Final[int]
 TAG: Final[int]
 DECL: Final[int]
+NONE: Final[int]
+DATA_CONSENT: Final[int]
+NAMES: Final[int]
 
 class Candidates:
-    def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes]) -> None: ...
+    def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes], any_tag: bool = False) -> None: ...
 
 class TagFilter:
     def __init__(self, needles: Iterable[bytes], stop_bytes: bytes = b"") -> None: ...
     def hits(self, value: bytes) -> bool: ...
 
 def advance(
-    buf: bytes, lbuf: bytes, i: int, cands: Candidates, data_consent: bool, tag_filter: TagFilter | None
+    buf: bytes, lbuf: bytes, i: int, cands: Candidates, attention: int, tag_filter: TagFilter | None
 ) -> tuple[int, int]: ...

@@ -17,10 +17,14 @@ from typing import Any, Final
 from . import _pyscan
 
 __all__ = [
+    "ANY_TAG",
+    "DATA_CONSENT",
     "DECL",
     "END",
     "IMPLEMENTATION",
+    "NAMES",
     "NATIVE",
+    "NONE",
     "TAG",
     "advance",
     "announce",
@@ -53,9 +57,14 @@ IMPLEMENTATION: Final[str] = "native" if NATIVE else "python"
 END: Final[int] = _impl.END
 TAG: Final[int] = _impl.TAG
 DECL: Final[int] = _impl.DECL
+NONE: Final[int] = _impl.NONE
+DATA_CONSENT: Final[int] = _impl.DATA_CONSENT
+NAMES: Final[int] = _impl.NAMES
 
-#: ``advance(buf, lbuf, i, cands, data_consent, tag_filter) -> (position, kind)``; see _pyscan.advance.
-advance: Final[Callable[[bytes, bytes, int, Any, bool, Any], tuple[int, int]]] = _impl.advance
+#: ``advance(buf, lbuf, i, cands, attention, tag_filter) -> (position, kind)``; see _pyscan.advance.
+advance: Final[Callable[[bytes, bytes, int, Any, int, Any], tuple[int, int]]] = _impl.advance
+#: Every tag is a candidate (the #14 rewriter's _ANY_TAG: before <body>, HTML inside SVG/MathML).
+ANY_TAG: Final[Any] = _impl.Candidates((), (), any_tag=True)
 
 
 @lru_cache(maxsize=64)
