@@ -94,9 +94,11 @@ class ScannerRewriter(Rewriter):
                     i = n
                     break
                 # --- the switch: one call instead of the candidate, data-consent and _SKIP scans
-                dc = self.plan is not None and not self._dropping
-                tag_filter = plan_filter(self.plan) if USE_FILTER and dc and self.plan is not None else None
-                p, kind = scanner.advance(buf, lbuf, i, self._cand, dc, tag_filter)
+                blocking = self.plan is not None and not self._dropping
+                attention = scanner.DATA_CONSENT if blocking else scanner.NONE
+                use_filter = USE_FILTER and blocking and self.plan is not None
+                tag_filter = plan_filter(self.plan) if use_filter and self.plan is not None else None
+                p, kind = scanner.advance(buf, lbuf, i, self._cand, attention, tag_filter)
                 self._emit(buf[i:p])
                 i = p
                 if kind == scanner.END:
