@@ -264,12 +264,15 @@ def test_every_tag_is_a_candidate_with_any_tag() -> None:
 
 
 def test_the_twin_keeps_the_rewriters_patterns() -> None:
-    """Once the #14 rewriter defines them, the twin's copies must be the same patterns."""
+    """The twin's copies of the rewriter's patterns are the same (the #14 ones once it has them)."""
     from consentkit import rewrite
 
-    for name in ("_SKIP_BLOCKING", "_ANY_TAG"):
+    for name in ("_TAG", "_SKIP", "_ATTR", "_SKIP_BLOCKING", "_ANY_TAG"):
         mine = getattr(_pyscan, name)
         theirs = getattr(rewrite, name, mine)
-        assert theirs.pattern == mine.pattern, (
-            f"rewrite.{name} changed: update consentkit._pyscan and the C scan"
-        )
+        assert theirs.pattern == mine.pattern, f"rewrite.{name} changed: update _pyscan and the C scan"
+    assert _pyscan._DATA_CONSENT == rewrite._DATA_CONSENT
+    names, ends = NAME_SETS[0] or ((), ())
+    assert _pyscan._candidate_re(names, ends).pattern == rewrite._candidate_re(names, ends).pattern
+    raw = b""" a=1 b='2' c="3" d e = f /g=h i="""
+    assert _pyscan._attr_values(raw) == [v for _, v, _ in rewrite._parse_attrs_uncached(raw) if v is not None]

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Final
-
-from .rewrite import _ATTRS, _DATA_CONSENT, _SKIP, _TAG, _candidate_re, _parse_attrs_uncached
 
 __all__ = ["DATA_CONSENT", "DECL", "END", "NAMES", "NONE", "TAG", "Candidates", "TagFilter", "advance"]
 
@@ -26,8 +25,42 @@ NONE: Final = 0
 DATA_CONSENT: Final = 1  # "data-consent" starts inside it (main's rewriter: a search of the chunk)
 NAMES: Final = 2  # an attribute that may fetch or names a category (the #14 rewriter's _SKIP_BLOCKING)
 
-# The #14 rewriter's patterns (its rewrite.py defines the same; tests/test_native_scan.py checks
-# that they stay the same once it lands). In SVG/MathML content every tag is a candidate:
+# The rewriter's patterns, copied so that rewrite.py can import this module (tests/test_native_scan.py
+# checks that the copies stay the same as rewrite.py's).
+_ATTRS: Final = (
+    rb"""(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r /=>]*+"""
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))"""
+    rb"""|(?![\t\n\f\r ]*+=)))*+"""
+)
+_TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
+_SKIP: Final = re.compile(
+    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)[^<]*+)*+"
+)
+_ATTR: Final = re.compile(
+    rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
+    rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
+)
+_DATA_CONSENT: Final = b"data-consent"
+
+
+@lru_cache(maxsize=64)
+def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    starts = b"|".join(re.escape(n) for n in names)
+    ends = b"|".join(re.escape(n) for n in end_names)
+    return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
+
+
+def _attr_values(raw: bytes) -> list[bytes]:
+    """The attribute values of a tag's attribute text (as rewrite._parse_attrs reads them)."""
+    values = []
+    for m in _ATTR.finditer(raw):
+        value = m.group(2)
+        if value is not None:
+            values.append(value[1:-1] if value[:1] in (b'"', b"'") else value)
+    return values
+
+
+# The #14 rewriter's patterns. In SVG/MathML content every tag is a candidate:
 _ANY_TAG: Final = re.compile(
     rb"<(?:([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|/([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|[!?]|/(?=[^a-z]))"
 )
@@ -97,7 +130,7 @@ class TagFilter:
 
     def stops(self, raw_attrs: bytes) -> bool:
         """Whether a start tag with these attributes (``_TAG``'s group 3) is a stop."""
-        return any(value is not None and self.hits(value) for _, value, _ in _parse_attrs_uncached(raw_attrs))
+        return any(self.hits(value) for value in _attr_values(raw_attrs))
 
 
 # The last search of each kind in the last chunk: the rewriter calls advance once per stop, and
