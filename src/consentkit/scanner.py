@@ -89,7 +89,7 @@ _announced = False
 
 
 def announce() -> None:
-    """Log which scanner is active, once per process (called when the middleware starts)."""
+    """Log which scanner is active, once per process (for ConsentMiddleware's start-up)."""
     global _announced
     if _announced:
         return
