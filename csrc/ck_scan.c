@@ -250,7 +250,7 @@ static const char *const DATA_WORDS[] = {
     "src", "bg", "background", "poster", "lazy", "original", "image", "img", "url", "echo", "href",
 };
 
-/* CK_ATTENTION_NAMES: an attribute name that may fetch or names a category. */
+/* CK_ATTENTION_NAMES: an attribute name that names a category or a refresh (2) or may fetch (1). */
 static int attention_name(const uint8_t *s, size_t n) {
     switch (n) {
     case 3:
@@ -260,13 +260,16 @@ static int attention_name(const uint8_t *s, size_t n) {
     case 5:
         return ci_eq(s, n, "style");
     case 10:
-        if (ci_eq(s, n, "background") || ci_eq(s, n, "http-equiv")) {
+        if (ci_eq(s, n, "http-equiv")) {
+            return 2;
+        }
+        if (ci_eq(s, n, "background")) {
             return 1;
         }
         break;
     case 12:
         if (ci_eq(s, n, "data-consent")) {
-            return 1;
+            return 2;
         }
         break;
     default:
@@ -318,6 +321,8 @@ static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *f
     while (pos < n && !IS_DELIM(buf[pos])) {
         pos++;
     }
+    /* with NAMES_FILTERED and a filter, only names of level 2 stop by themselves */
+    int level = names == CK_ATTENTION_NAMES_FILTERED && filter != NULL ? 2 : 1;
     if (!start) {
         filter = NULL;
     }
@@ -336,7 +341,7 @@ static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *f
         while (pos < n && !IS_DELIM(buf[pos]) && buf[pos] != '=') {
             pos++;
         }
-        if (names && !*hit && pos < n && attention_name(buf + name, pos - name)) {
+        if (names && !*hit && pos < n && attention_name(buf + name, pos - name) >= level) {
             *hit = 1;
         }
         size_t p = pos;
@@ -387,7 +392,7 @@ static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *f
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind) {
     int data_consent = attention == CK_ATTENTION_DATA_CONSENT;
-    int names = attention == CK_ATTENTION_NAMES;
+    int names = attention >= CK_ATTENTION_NAMES ? attention : 0;
     size_t k = i;
     while (k < n) {
         const uint8_t *lt = memchr(buf + k, '<', n - k);

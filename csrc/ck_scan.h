@@ -23,6 +23,9 @@ enum {
     CK_ATTENTION_NAMES = 2,        /* an attribute named data-consent, style, background, ping, src,
                                       http-equiv, or data-* with src, bg, background, poster, lazy,
                                       original, image, img, url, echo or href in the rest of its name */
+    CK_ATTENTION_NAMES_FILTERED = 3, /* the same, but with a filter only data-consent and http-equiv
+                                        stop by their names: the other names are left to the filter,
+                                        which checks every value of a start tag */
 };
 
 /* Limits on configuration (not on input): checked when a set or a filter is built. */

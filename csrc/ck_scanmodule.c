@@ -247,8 +247,9 @@ static PyObject *scan_advance(PyObject *module, PyObject *const *args, Py_ssize_
     if (attention == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    if (attention < CK_ATTENTION_NONE || attention > CK_ATTENTION_NAMES) {
-        PyErr_SetString(PyExc_ValueError, "advance: attention must be NONE, DATA_CONSENT or NAMES");
+    if (attention < CK_ATTENTION_NONE || attention > CK_ATTENTION_NAMES_FILTERED) {
+        PyErr_SetString(PyExc_ValueError,
+                        "advance: attention must be NONE, DATA_CONSENT, NAMES or NAMES_FILTERED");
         return NULL;
     }
     const ck_filter *filter = NULL;
@@ -297,7 +298,8 @@ PyMODINIT_FUNC PyInit__scan(void) {
         PyModule_AddIntConstant(m, "DECL", CK_DECL) < 0 ||
         PyModule_AddIntConstant(m, "NONE", CK_ATTENTION_NONE) < 0 ||
         PyModule_AddIntConstant(m, "DATA_CONSENT", CK_ATTENTION_DATA_CONSENT) < 0 ||
-        PyModule_AddIntConstant(m, "NAMES", CK_ATTENTION_NAMES) < 0) {
+        PyModule_AddIntConstant(m, "NAMES", CK_ATTENTION_NAMES) < 0 ||
+        PyModule_AddIntConstant(m, "NAMES_FILTERED", CK_ATTENTION_NAMES_FILTERED) < 0) {
         Py_DECREF(m);
         return NULL;
     }

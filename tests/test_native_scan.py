@@ -93,7 +93,7 @@ class Pair:
 configs = st.builds(
     Pair,
     names=st.integers(0, len(NAME_SETS) - 1),
-    attention=st.sampled_from([_scan.NONE, _scan.DATA_CONSENT, _scan.NAMES]),
+    attention=st.sampled_from([_scan.NONE, _scan.DATA_CONSENT, _scan.NAMES, _scan.NAMES_FILTERED]),
     tag_filter=st.integers(0, len(FILTERS) - 1),
 )
 
@@ -276,3 +276,22 @@ def test_the_twin_keeps_the_rewriters_patterns() -> None:
     assert _pyscan._candidate_re(names, ends).pattern == rewrite._candidate_re(names, ends).pattern
     raw = b""" a=1 b='2' c="3" d e = f /g=h i="""
     assert _pyscan._attr_values(raw) == [v for _, v, _ in rewrite._parse_attrs_uncached(raw) if v is not None]
+
+
+@pytest.mark.parametrize(
+    ("buf", "expected"),
+    [
+        (b"<p style='color: red' data-src=/a.png>", (38, 0)),  # names that may fetch: left to the filter
+        (b"<p style='background: url(//www.googletagmanager.com/x)'>", (0, 1)),  # the filter hits
+        (b"<p Data-Consent=marketing>", (0, 1)),  # a category stops by its name
+        (b"<meta http-equiv=refresh content='0;url=/x'>", (0, 1)),
+        (b"</p data-consent=x>", (0, 1)),
+        (b"</p style=x>", (12, 0)),
+    ],
+)
+def test_attention_names_left_to_the_filter(buf: bytes, expected: tuple[int, int]) -> None:
+    assert Pair(1, attention=_scan.NAMES_FILTERED, tag_filter=1).advance(buf, 0) == expected
+    # without a filter, NAMES_FILTERED is NAMES
+    assert Pair(1, attention=_scan.NAMES_FILTERED, tag_filter=0).advance(buf, 0) == (
+        Pair(1, attention=_scan.NAMES, tag_filter=0).advance(buf, 0)
+    )

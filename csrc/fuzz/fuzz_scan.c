@@ -119,10 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if ((flags & 0xC0) == 0xC0) {
         cands.any_tag = 1;
     }
-    int attention = (flags & 1) | ((flags >> 4) & 2); /* 0..3; 3 counts as NAMES */
-    if (attention > CK_ATTENTION_NAMES) {
-        attention = CK_ATTENTION_NAMES;
-    }
+    int attention = (flags & 1) | ((flags >> 4) & 2); /* NONE .. NAMES_FILTERED */
     ck_nameset extra;
     int have_extra = 0;
     if (flags & 0x10) {

@@ -15,7 +15,18 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final
 
-__all__ = ["DATA_CONSENT", "DECL", "END", "NAMES", "NONE", "TAG", "Candidates", "TagFilter", "advance"]
+__all__ = [
+    "DATA_CONSENT",
+    "DECL",
+    "END",
+    "NAMES",
+    "NAMES_FILTERED",
+    "NONE",
+    "TAG",
+    "Candidates",
+    "TagFilter",
+    "advance",
+]
 
 END: Final = 0
 TAG: Final = 1
@@ -24,6 +35,14 @@ DECL: Final = 2
 NONE: Final = 0
 DATA_CONSENT: Final = 1  # "data-consent" starts inside it (main's rewriter: a search of the chunk)
 NAMES: Final = 2  # an attribute that may fetch or names a category (the #14 rewriter's _SKIP_BLOCKING)
+# NAMES, but with a filter only data-consent and http-equiv stop by their names; the other names
+# are left to the filter, which checks every value of a start tag.
+NAMES_FILTERED: Final = 3
+_ALWAYS_NAMES: Final = frozenset({b"data-consent", b"http-equiv"})
+_FETCH_NAMES: Final = frozenset({b"style", b"background", b"ping", b"src"})
+_DATA_WORDS: Final = (
+    b"src", b"bg", b"background", b"poster", b"lazy", b"original", b"image", b"img", b"url", b"echo", b"href",
+)  # fmt: skip
 
 # The rewriter's patterns, copied so that rewrite.py can import this module (tests/test_native_scan.py
 # checks that the copies stay the same as rewrite.py's).
@@ -48,6 +67,19 @@ def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.
     starts = b"|".join(re.escape(n) for n in names)
     ends = b"|".join(re.escape(n) for n in end_names)
     return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
+
+
+def _attention_level(raw_attrs: bytes) -> int:
+    """2: an attribute names a category or a refresh; 1: one may fetch (_SKIP_BLOCKING's names); 0."""
+    level = 0
+    for m in _ATTR.finditer(raw_attrs):
+        name = m.group(1).lower()
+        if name in _ALWAYS_NAMES:
+            return 2
+        rest = name[5:] if name.startswith(b"data-") else None
+        if name in _FETCH_NAMES or (rest is not None and any(w in rest for w in _DATA_WORDS)):
+            level = 1
+    return level
 
 
 def _attr_values(raw: bytes) -> list[bytes]:
@@ -177,8 +209,11 @@ def advance(  # noqa: PLR0917 - the same positional signature as the C function
     n = len(buf)
     if not 0 <= i <= n:
         raise ValueError("advance: position out of range")
-    if attention not in (NONE, DATA_CONSENT, NAMES):
-        raise ValueError("advance: attention must be NONE, DATA_CONSENT or NAMES")
+    if attention not in (NONE, DATA_CONSENT, NAMES, NAMES_FILTERED):
+        raise ValueError("advance: attention must be NONE, DATA_CONSENT, NAMES or NAMES_FILTERED")
+    gated = attention == NAMES_FILTERED and tag_filter is not None
+    if attention == NAMES_FILTERED and not gated:
+        attention = NAMES
     skip = _SKIP_BLOCKING if attention == NAMES else _SKIP
     start = i
     cand = _search(lbuf, i, cands.pattern)
@@ -212,6 +247,8 @@ def advance(  # noqa: PLR0917 - the same positional signature as the C function
             if tag is None:  # a stray "<"
                 j = k + 1
                 continue
+            if gated and _attention_level(tag.group(3)) == 2:
+                return k, TAG
             if not tag.group(1) and tag_filter.stops(tag.group(3)):
                 return k, TAG
             j = tag.end()

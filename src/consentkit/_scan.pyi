@@ -9,6 +9,7 @@ DECL: Final[int]
 NONE: Final[int]
 DATA_CONSENT: Final[int]
 NAMES: Final[int]
+NAMES_FILTERED: Final[int]
 
 class Candidates:
     def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes], any_tag: bool = False) -> None: ...

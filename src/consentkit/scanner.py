@@ -23,6 +23,7 @@ __all__ = [
     "END",
     "IMPLEMENTATION",
     "NAMES",
+    "NAMES_FILTERED",
     "NATIVE",
     "NONE",
     "TAG",
@@ -60,6 +61,7 @@ DECL: Final[int] = _impl.DECL
 NONE: Final[int] = _impl.NONE
 DATA_CONSENT: Final[int] = _impl.DATA_CONSENT
 NAMES: Final[int] = _impl.NAMES
+NAMES_FILTERED: Final[int] = _impl.NAMES_FILTERED
 
 #: ``advance(buf, lbuf, i, cands, attention, tag_filter) -> (position, kind)``; see _pyscan.advance.
 advance: Final[Callable[[bytes, bytes, int, Any, int, Any], tuple[int, int]]] = _impl.advance
