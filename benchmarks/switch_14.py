@@ -6,7 +6,9 @@ and this branch's ``_pyscan.py``, ``scanner.py`` and built ``_scan*.so`` copied 
 ``consentkit/``. It writes ``consentkit/rewrite_native.py``: that rewriter with the edit
 docs/native.md describes (``_candidate_pattern`` returning scanner objects, the data state of
 ``_run`` one ``scanner.advance`` call per stop), and requires byte-identical output and the
-same first blocked category on N fuzzer documents in random chunkings.
+same first blocked category on N fuzzer documents in random chunkings. With ``--filtered`` the
+rewriter passes ``NAMES_FILTERED`` and a filter of the plan's hosts and inline markers, so that
+tags with style=, src=... stay in C unless a value may reach a listed host.
 """
 
 from __future__ import annotations
@@ -38,7 +40,31 @@ SNIPPET = """\
 """
 
 
-def transform(source: str) -> str:
+FILTERED = """\
+                blocking = self.plan is not None and not self._dropping
+                attention = scanner.NAMES_FILTERED if blocking else scanner.NONE
+                tag_filter = _plan_filter(self.plan) if attention else None
+                p, kind = scanner.advance(buf, lbuf, i, self._cand, attention, tag_filter)
+"""
+PLAN_FILTER = """
+
+_PLAN_FILTERS: dict[int, tuple[Any, Any]] = {}
+_STOP_BYTES: Final = b"&%\\t\\n\\r" + bytes(range(0x80, 0x100))
+
+
+def _plan_filter(plan: Any) -> Any:
+    \"\"\"The attribute filter of a plan: its hosts and inline markers as needles (cached).\"\"\"
+    cached = _PLAN_FILTERS.get(id(plan))
+    if cached is None or cached[0] is not plan:
+        needles = {*plan.exact_hosts, *(suffix for suffix, _ in plan.suffix_hosts)}
+        needles = {n.encode() for n in needles} | {marker for marker, _, _ in plan.inline}
+        cached = (plan, scanner.tag_filter(sorted(needles), _STOP_BYTES))
+        _PLAN_FILTERS[id(plan)] = cached
+    return cached[1]
+"""
+
+
+def transform(source: str, filtered: bool = False) -> str:
     def once(old: str, new: str, text: str) -> str:
         assert text.count(old) == 1, f"expected once: {old[:60]!r} ({text.count(old)})"
         return text.replace(old, new)
@@ -51,7 +77,13 @@ def transform(source: str) -> str:
     )
     start = source.index("                if cand_pattern is not self._cand or")
     end = source.index("            elif state == _COMMENT:", start)
-    source = source[:start] + SNIPPET + source[end:]
+    snippet = SNIPPET
+    if filtered:
+        lines = SNIPPET.splitlines(keepends=True)
+        snippet = FILTERED + "".join(lines[2:])
+    source = source[:start] + snippet + source[end:]
+    if filtered:
+        source += PLAN_FILTER
     source = once("        cand: re.Match[bytes] | None = None\n", "", source)
     source = once("        cand_pattern: re.Pattern[bytes] | None = None\n", "", source)
     typing = re.search(r"from typing import ([^\n]*)", source)
@@ -62,8 +94,9 @@ def transform(source: str) -> str:
 
 def main() -> int:
     src, count = Path(sys.argv[1]), int(sys.argv[2])
+    filtered = "--filtered" in sys.argv[3:]
     package = src / "consentkit"
-    (package / "rewrite_native.py").write_text(transform((package / "rewrite.py").read_text()))
+    (package / "rewrite_native.py").write_text(transform((package / "rewrite.py").read_text(), filtered))
     sys.path.insert(0, str(src))
     sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # this checkout's tests/
     from hypothesis import HealthCheck, given, settings
