@@ -5,19 +5,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test lint bench load fuzz clean
+.PHONY: demo test lint bench bench-realistic load fuzz fuzz-native fallback clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 # the demo needs only consentkit and uvicorn
-$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+$(DEMO_STAMP): pyproject.toml setup.py $(wildcard csrc/*) | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[demo]'
 	touch $(DEMO_STAMP)
 
 # tests, linters and every framework the integration tests cover
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml setup.py $(wildcard csrc/*) | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[demo,test,lint]'
 	touch $(STAMP) $(DEMO_STAMP)
 
@@ -35,18 +35,40 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
-## bench: performance measurements against a bare app (not run in CI)
+## bench: performance measurements against a bare app (not run in CI): the realistic app first
 bench: $(STAMP)
+	$(BIN)/python benchmarks/realistic.py
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/audit_stores.py
+
+## bench-realistic: only the realistic app (Jinja2 page per request; uvicorn + wrk, and in process)
+bench-realistic: $(STAMP)
+	$(BIN)/python benchmarks/realistic.py
 
 ## load: the multi-worker load run (20,000 mixed requests)
 load: $(STAMP)
 	$(BIN)/python benchmarks/load.py
 
-## fuzz: the long fuzzing variants (>= 100,000 documents)
-fuzz: $(STAMP)
-	$(BIN)/pytest tests/test_fuzz.py --long
+## fuzz: the C scan under libFuzzer + ASan/UBSan for FUZZ_SECONDS, then the long Python variants
+fuzz: fuzz-native $(STAMP)
+	$(BIN)/pytest tests/test_fuzz.py tests/test_native_scan.py --long
+
+CLANG ?= clang
+FUZZ_SECONDS ?= 120
+FUZZ_DIR := build/fuzz
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+## fuzz-native: libFuzzer on csrc/ck_scan.c (installs clang + compiler-rt on Debian as root if needed)
+fuzz-native: $(FUZZ_DIR)/fuzz_scan
+	mkdir -p $(FUZZ_DIR)/corpus
+	cp tests/fixtures/trackers.html examples/release_page/templates/*.html $(FUZZ_DIR)/corpus/
+	$(FUZZ_DIR)/fuzz_scan -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
+		-dict=csrc/fuzz/scan.dict -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus
+
+$(FUZZ_DIR)/fuzz_scan: csrc/ck_scan.c csrc/ck_scan.h csrc/fuzz/fuzz_scan.c
+	CLANG=$(CLANG) sh csrc/fuzz/toolchain.sh
+	mkdir -p $(FUZZ_DIR)
+	$(CLANG) $(FUZZ_FLAGS) csrc/fuzz/fuzz_scan.c csrc/ck_scan.c -o $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

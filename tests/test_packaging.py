@@ -24,7 +24,7 @@ GUIDES = sorted(p.relative_to(REPO / "docs").as_posix() for p in (REPO / "docs")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
-        [sys.executable, "-m", "hatchling", "build", "-d", str(out)],
+        [sys.executable, "-m", "build", "--outdir", str(out), str(REPO)],
         cwd=REPO,
         capture_output=True,
         text=True,

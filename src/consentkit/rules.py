@@ -53,6 +53,10 @@ class HostTable:
     def __bool__(self) -> bool:
         return bool(self._exact or self._suffix)
 
+    def names(self) -> list[str]:
+        """Every host and ``*.`` domain in the table, as text (for filters that look for them)."""
+        return sorted({*self._exact, *self._suffix})
+
     def get(self, host: str) -> Rule | None:
         """The rule for a canonical host name (as :func:`consentkit.urls.url_host` returns it)."""
         rule = self._exact.get(host)

@@ -1,0 +1,443 @@
+/* consentkit's native tokenizer scan; see ck_scan.h for the contract. */
+#include "ck_scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LOWER(c) ((uint8_t)((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c)))
+#define IS_ALPHA(c) (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z')
+#define IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\f' || (c) == '\r')
+/* Ends a tag name: [\t\n\f\r />] */
+#define IS_DELIM(c) (IS_WS(c) || (c) == '/' || (c) == '>')
+
+static const uint8_t DATA_CONSENT[] = "data-consent";
+#define DATA_CONSENT_LEN 12
+
+/* --- configuration ------------------------------------------------------------------------ */
+
+static void pool_free(uint8_t **pool, size_t **off, size_t **len, int32_t **next) {
+    free(*pool);
+    free(*off);
+    free(*len);
+    free(*next);
+    *pool = NULL;
+    *off = NULL;
+    *len = NULL;
+    *next = NULL;
+}
+
+/* Copy `count` byte strings into one pool with offsets, lengths and first-byte chains. */
+static int pool_init(size_t count, const uint8_t *const *items, const size_t *lens, int lower,
+                     uint8_t **pool, size_t **off, size_t **len, int32_t **next, int32_t head[256]) {
+    size_t total = 0;
+    for (size_t k = 0; k < count; k++) {
+        total += lens[k];
+    }
+    *pool = malloc(total ? total : 1);
+    *off = malloc(sizeof(size_t) * (count ? count : 1));
+    *len = malloc(sizeof(size_t) * (count ? count : 1));
+    *next = malloc(sizeof(int32_t) * (count ? count : 1));
+    if (*pool == NULL || *off == NULL || *len == NULL || *next == NULL) {
+        pool_free(pool, off, len, next);
+        return -2;
+    }
+    for (int b = 0; b < 256; b++) {
+        head[b] = -1;
+    }
+    size_t at = 0;
+    for (size_t k = 0; k < count; k++) {
+        for (size_t j = 0; j < lens[k]; j++) {
+            (*pool)[at + j] = lower ? LOWER(items[k][j]) : items[k][j];
+        }
+        (*off)[k] = at;
+        (*len)[k] = lens[k];
+        at += lens[k];
+    }
+    /* chains in reverse so that each keeps the given order */
+    for (size_t k = count; k-- > 0;) {
+        uint8_t first = (*pool)[(*off)[k]];
+        (*next)[k] = head[first];
+        head[first] = (int32_t)k;
+    }
+    return 0;
+}
+
+int ck_nameset_init(ck_nameset *set, size_t count, const uint8_t *const *names, const size_t *lens) {
+    memset(set, 0, sizeof(*set));
+    if (count == 0 || count > CK_MAX_NAMES) {
+        return -1;
+    }
+    size_t maxlen = 0;
+    for (size_t k = 0; k < count; k++) {
+        size_t n = lens[k];
+        if (n == 0 || n > CK_MAX_NAME_LEN || names[k][0] < 'a' || names[k][0] > 'z') {
+            return -1;
+        }
+        for (size_t j = 0; j < n; j++) {
+            uint8_t c = names[k][j];
+            if ((c >= 'A' && c <= 'Z') || IS_DELIM(c)) {
+                return -1;
+            }
+        }
+        if (n > maxlen) {
+            maxlen = n;
+        }
+    }
+    int rc = pool_init(count, names, lens, 0, &set->pool, &set->off, &set->len, &set->next, set->head);
+    if (rc != 0) {
+        return rc;
+    }
+    set->count = count;
+    set->maxlen = maxlen;
+    return 0;
+}
+
+void ck_nameset_free(ck_nameset *set) {
+    pool_free(&set->pool, &set->off, &set->len, &set->next);
+    set->count = 0;
+}
+
+int ck_filter_init(ck_filter *f, size_t count, const uint8_t *const *needles, const size_t *lens,
+                   const uint8_t *stop_bytes, size_t stop_len) {
+    memset(f, 0, sizeof(*f));
+    if (count > CK_MAX_NEEDLES) {
+        return -1;
+    }
+    for (size_t k = 0; k < count; k++) {
+        if (lens[k] == 0 || lens[k] > CK_MAX_NEEDLE_LEN) {
+            return -1;
+        }
+    }
+    int rc = pool_init(count, needles, lens, 1, &f->pool, &f->off, &f->len, &f->next, f->head);
+    if (rc != 0) {
+        return rc;
+    }
+    f->count = count;
+    for (size_t j = 0; j < stop_len; j++) {
+        f->stop[stop_bytes[j]] = 1;
+    }
+    for (size_t k = 0; k < count; k++) {
+        const uint8_t *s = f->pool + f->off[k];
+        if (f->len[k] == 1) {
+            /* a one-byte needle is a stop byte in both cases */
+            f->stop[s[0]] = 1;
+            if (s[0] >= 'a' && s[0] <= 'z') {
+                f->stop[s[0] - 0x20] = 1;
+            }
+        } else {
+            unsigned pair = ((unsigned)s[0] << 8) | s[1];
+            f->pair[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+        }
+    }
+    return 0;
+}
+
+void ck_filter_free(ck_filter *f) {
+    pool_free(&f->pool, &f->off, &f->len, &f->next);
+    f->count = 0;
+}
+
+int ck_filter_hits(const ck_filter *f, const uint8_t *v, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        if (f->stop[v[j]]) {
+            return 1;
+        }
+        if (j + 1 >= n) {
+            break;
+        }
+        uint8_t a = LOWER(v[j]);
+        unsigned pair = ((unsigned)a << 8) | LOWER(v[j + 1]);
+        if (!(f->pair[pair >> 3] & (1u << (pair & 7)))) {
+            continue;
+        }
+        for (int32_t k = f->head[a]; k >= 0; k = f->next[k]) {
+            size_t len = f->len[k];
+            if (len < 2 || len > n - j) {
+                continue;
+            }
+            const uint8_t *s = f->pool + f->off[k];
+            size_t m = 0;
+            while (m < len && LOWER(v[j + m]) == s[m]) {
+                m++;
+            }
+            if (m == len) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* --- scanning ------------------------------------------------------------------------------ */
+
+/* Is the name starting at buf[s] (up to the first delimiter, which must exist) in the set? */
+static int name_in(const uint8_t *buf, size_t n, size_t s, const ck_nameset *set) {
+    if (s >= n) {
+        return 0;
+    }
+    size_t e = s;
+    size_t limit = set->maxlen;
+    while (e < n && e - s <= limit && !IS_DELIM(buf[e])) {
+        e++;
+    }
+    if (e >= n || e - s > limit || !IS_DELIM(buf[e])) {
+        return 0; /* no delimiter yet, or longer than every name */
+    }
+    size_t len = e - s;
+    for (int32_t k = set->head[LOWER(buf[s])]; k >= 0; k = set->next[k]) {
+        if (set->len[k] != len) {
+            continue;
+        }
+        const uint8_t *name = set->pool + set->off[k];
+        size_t m = 1;
+        while (m < len && LOWER(buf[s + m]) == name[m]) {
+            m++;
+        }
+        if (m == len) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Does a delimiter follow the name that starts at buf[s]? (Every tag is a candidate then.) */
+static int any_name(const uint8_t *buf, size_t n, size_t s) {
+    size_t e = s + 1;
+    while (e < n && !IS_DELIM(buf[e])) {
+        e++;
+    }
+    return e < n;
+}
+
+/* Is there a candidate construct at buf[k] == '<'? Returns 0, CK_TAG or CK_DECL. */
+static int candidate_at(const uint8_t *buf, size_t n, size_t k, const ck_cands *cands) {
+    if (k + 1 >= n) {
+        return 0;
+    }
+    uint8_t c = buf[k + 1];
+    if (c == '!' || c == '?') {
+        return CK_DECL;
+    }
+    if (c == '/') {
+        if (k + 2 >= n) {
+            return 0;
+        }
+        if (!IS_ALPHA(buf[k + 2])) {
+            return CK_DECL;
+        }
+        if (cands->any_tag) {
+            return any_name(buf, n, k + 2) ? CK_TAG : 0;
+        }
+        return name_in(buf, n, k + 2, &cands->ends) ? CK_TAG : 0;
+    }
+    if (cands->any_tag) {
+        return IS_ALPHA(c) && any_name(buf, n, k + 1) ? CK_TAG : 0;
+    }
+    return name_in(buf, n, k + 1, &cands->starts) ? CK_TAG : 0;
+}
+
+/* ASCII case-insensitive: do the n bytes at s equal the lower-case literal? */
+static int ci_eq(const uint8_t *s, size_t n, const char *lit) {
+    for (size_t j = 0; j < n; j++) {
+        if (LOWER(s[j]) != (uint8_t)lit[j]) {
+            return 0;
+        }
+    }
+    return lit[n] == 0;
+}
+
+static const char *const DATA_WORDS[] = {
+    "src", "bg", "background", "poster", "lazy", "original", "image", "img", "url", "echo", "href",
+};
+
+/* CK_ATTENTION_NAMES: an attribute name that names a category or a refresh (2) or may fetch (1). */
+static int attention_name(const uint8_t *s, size_t n) {
+    switch (n) {
+    case 3:
+        return ci_eq(s, n, "src");
+    case 4:
+        return ci_eq(s, n, "ping");
+    case 5:
+        return ci_eq(s, n, "style");
+    case 10:
+        if (ci_eq(s, n, "http-equiv")) {
+            return 2;
+        }
+        if (ci_eq(s, n, "background")) {
+            return 1;
+        }
+        break;
+    case 12:
+        if (ci_eq(s, n, "data-consent")) {
+            return 2;
+        }
+        break;
+    default:
+        break;
+    }
+    if (n <= 5 || !ci_eq(s, 5, "data-")) {
+        return 0;
+    }
+    for (size_t w = 0; w < sizeof(DATA_WORDS) / sizeof(DATA_WORDS[0]); w++) {
+        size_t len = strlen(DATA_WORDS[w]);
+        for (size_t j = 5; j + len <= n; j++) {
+            if (ci_eq(s + j, len, DATA_WORDS[w])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Does "data-consent" (any case) start somewhere in buf[from..to)? It may not run past n. */
+static int has_data_consent(const uint8_t *buf, size_t n, size_t from, size_t to) {
+    for (size_t j = from; j < to; j++) {
+        if ((buf[j] | 0x20) != 'd' || n - j < DATA_CONSENT_LEN) {
+            continue;
+        }
+        size_t m = 1;
+        while (m < DATA_CONSENT_LEN && LOWER(buf[j + m]) == DATA_CONSENT[m]) {
+            m++;
+        }
+        if (m == DATA_CONSENT_LEN) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The tag at buf[k] == '<' (followed by a letter or "/" + letter), with the tokenizer's exact
+ * attribute quoting. Returns the position after its ">", or 0 if it is incomplete. Sets *hit
+ * when `filter` is given, the tag is a start tag and one of its attribute values hits it, or
+ * when `names` is set and an attribute name is an attention name. */
+static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *filter, int names, int *hit) {
+    size_t pos = k + 1;
+    int start = 1;
+    if (buf[pos] == '/') {
+        start = 0;
+        pos++;
+    }
+    pos++; /* the letter */
+    while (pos < n && !IS_DELIM(buf[pos])) {
+        pos++;
+    }
+    /* with NAMES_FILTERED and a filter, only names of level 2 stop by themselves */
+    int level = names == CK_ATTENTION_NAMES_FILTERED && filter != NULL ? 2 : 1;
+    if (!start) {
+        filter = NULL;
+    }
+    while (pos < n) {
+        uint8_t c = buf[pos];
+        if (c == '>') {
+            return pos + 1;
+        }
+        if (IS_WS(c) || c == '/') {
+            pos++;
+            continue;
+        }
+        /* an attribute name: [^\t\n\f\r />][^\t\n\f\r /=>]* */
+        size_t name = pos;
+        pos++;
+        while (pos < n && !IS_DELIM(buf[pos]) && buf[pos] != '=') {
+            pos++;
+        }
+        if (names && !*hit && pos < n && attention_name(buf + name, pos - name) >= level) {
+            *hit = 1;
+        }
+        size_t p = pos;
+        while (p < n && IS_WS(buf[p])) {
+            p++;
+        }
+        if (p >= n || buf[p] != '=') {
+            /* no value: whatever follows the name is the next separator or ">" */
+            pos = p;
+            continue;
+        }
+        p++;
+        while (p < n && IS_WS(buf[p])) {
+            p++;
+        }
+        if (p >= n) {
+            return 0;
+        }
+        uint8_t v = buf[p];
+        size_t vs;
+        size_t ve;
+        if (v == '"' || v == '\'') {
+            const uint8_t *close = memchr(buf + p + 1, v, n - p - 1);
+            if (close == NULL) {
+                return 0;
+            }
+            vs = p + 1;
+            ve = (size_t)(close - buf);
+            pos = ve + 1;
+        } else if (v == '>') {
+            vs = ve = p;
+            pos = p;
+        } else {
+            vs = p;
+            ve = p + 1;
+            while (ve < n && !IS_WS(buf[ve]) && buf[ve] != '>') {
+                ve++;
+            }
+            pos = ve;
+        }
+        if (filter != NULL && !*hit && ck_filter_hits(filter, buf + vs, ve - vs)) {
+            *hit = 1;
+        }
+    }
+    return 0;
+}
+
+size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
+                  const ck_filter *filter, int *kind) {
+    int data_consent = attention == CK_ATTENTION_DATA_CONSENT;
+    int names = attention >= CK_ATTENTION_NAMES ? attention : 0;
+    size_t k = i;
+    while (k < n) {
+        const uint8_t *lt = memchr(buf + k, '<', n - k);
+        if (lt == NULL) {
+            break;
+        }
+        k = (size_t)(lt - buf);
+        int c = candidate_at(buf, n, k, cands);
+        if (c) {
+            *kind = c;
+            return k;
+        }
+        if (k + 1 >= n) {
+            *kind = CK_TAG; /* a lone "<" at the end: incomplete */
+            return k;
+        }
+        uint8_t b = buf[k + 1];
+        if (IS_ALPHA(b) || (b == '/' && k + 2 < n && IS_ALPHA(buf[k + 2]))) {
+            int hit = 0;
+            size_t end = tag_end(buf, n, k, filter, names, &hit);
+            if (end == 0 || hit || (data_consent && has_data_consent(buf, n, k + 1, end))) {
+                *kind = CK_TAG;
+                return k;
+            }
+            /* a candidate that starts inside this tag (in a value, say) makes it a stop too */
+            for (size_t j = k + 1; j < end; j++) {
+                const uint8_t *inner = memchr(buf + j, '<', end - j);
+                if (inner == NULL) {
+                    break;
+                }
+                j = (size_t)(inner - buf);
+                if (candidate_at(buf, n, j, cands)) {
+                    *kind = CK_TAG;
+                    return k;
+                }
+            }
+            k = end;
+            continue;
+        }
+        if (b == '/') {
+            *kind = CK_TAG; /* "</" at the end: incomplete */
+            return k;
+        }
+        k++; /* a stray "<": text */
+    }
+    *kind = CK_END;
+    return n;
+}

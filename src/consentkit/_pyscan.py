@@ -1,0 +1,255 @@
+"""The Python twin of the native scan (``consentkit._scan``): the regex path of the rewriter.
+
+``advance`` is how ``Rewriter._run`` moves through a chunk in the data state, as one call:
+the candidate search over the lower-cased chunk, the ``data-consent`` search and the
+``_SKIP`` scan of text and ordinary tags, combined exactly as ``_run`` combines them. The C
+scan must return the same ``(position, kind)`` for every input; tests/test_native_scan.py
+checks that. An optional :class:`TagFilter` turns ordinary start tags into stops when one of
+their attribute values contains a needle (any case) or a stop byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Final
+
+__all__ = [
+    "DATA_CONSENT",
+    "DECL",
+    "END",
+    "NAMES",
+    "NAMES_FILTERED",
+    "NONE",
+    "TAG",
+    "Candidates",
+    "TagFilter",
+    "advance",
+]
+
+END: Final = 0
+TAG: Final = 1
+DECL: Final = 2
+# What else makes an ordinary tag a stop (``attention``).
+NONE: Final = 0
+DATA_CONSENT: Final = 1  # "data-consent" starts inside it (main's rewriter: a search of the chunk)
+NAMES: Final = 2  # an attribute that may fetch or names a category (the #14 rewriter's _SKIP_BLOCKING)
+# NAMES, but with a filter only data-consent and http-equiv stop by their names; the other names
+# are left to the filter, which checks every value of a start tag.
+NAMES_FILTERED: Final = 3
+_ALWAYS_NAMES: Final = frozenset({b"data-consent", b"http-equiv"})
+_FETCH_NAMES: Final = frozenset({b"style", b"background", b"ping", b"src"})
+_DATA_WORDS: Final = (
+    b"src", b"bg", b"background", b"poster", b"lazy", b"original", b"image", b"img", b"url", b"echo", b"href",
+)  # fmt: skip
+
+# The rewriter's patterns, copied so that rewrite.py can import this module (tests/test_native_scan.py
+# checks that the copies stay the same as rewrite.py's).
+_ATTRS: Final = (
+    rb"""(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r /=>]*+"""
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))"""
+    rb"""|(?![\t\n\f\r ]*+=)))*+"""
+)
+_TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
+_SKIP: Final = re.compile(
+    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)[^<]*+)*+"
+)
+_ATTR: Final = re.compile(
+    rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
+    rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
+)
+_DATA_CONSENT: Final = b"data-consent"
+
+
+@lru_cache(maxsize=64)
+def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    starts = b"|".join(re.escape(n) for n in names)
+    ends = b"|".join(re.escape(n) for n in end_names)
+    return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
+
+
+def _attention_level(raw_attrs: bytes) -> int:
+    """2: an attribute names a category or a refresh; 1: one may fetch (_SKIP_BLOCKING's names); 0."""
+    level = 0
+    for m in _ATTR.finditer(raw_attrs):
+        name = m.group(1).lower()
+        if name in _ALWAYS_NAMES:
+            return 2
+        rest = name[5:] if name.startswith(b"data-") else None
+        if name in _FETCH_NAMES or (rest is not None and any(w in rest for w in _DATA_WORDS)):
+            level = 1
+    return level
+
+
+def _attr_values(raw: bytes) -> list[bytes]:
+    """The attribute values of a tag's attribute text (as rewrite._parse_attrs reads them)."""
+    values = []
+    for m in _ATTR.finditer(raw):
+        value = m.group(2)
+        if value is not None:
+            values.append(value[1:-1] if value[:1] in (b'"', b"'") else value)
+    return values
+
+
+# The #14 rewriter's patterns. In SVG/MathML content every tag is a candidate:
+_ANY_TAG: Final = re.compile(
+    rb"<(?:([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|/([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|[!?]|/(?=[^a-z]))"
+)
+# Attributes that may fetch (or name a category) on any element: with something to block,
+# a tag holding one is not ordinary, and _SKIP_BLOCKING stops before it.
+_ATTENTION_TAIL: Final = (
+    rb"(?<=[bBdDhHpPsS])"
+    rb"(?i:(?<=d)ata-consent|(?<=s)tyle|(?<=b)ackground|(?<=p)ing|(?<=s)rc|(?<=h)ttp-equiv)"
+    rb"(?=[\t\n\f\r /=>])"
+    rb"|(?<=[dD])"
+    rb"(?i:ata-[^\t\n\f\r /=>]*?(?:src|bg|background|poster|lazy|original|image|img|url|echo|href))"
+)
+_ATTR_NAME_START: Final = rb"|[^\t\n\f\r />][^\t\n\f\r /=>]*+"
+_SKIP_BLOCKING: Final = re.compile(
+    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+"
+    + _ATTRS.replace(
+        _ATTR_NAME_START, rb"|(?![bBdDhHpPsS](?:" + _ATTENTION_TAIL + rb"))" + _ATTR_NAME_START[1:], 1
+    )
+    + rb">)[^<]*+)*+"
+)
+
+_DELIMS: Final = frozenset(b"\t\n\f\r />")
+
+
+def _check_names(names: tuple[bytes, ...], what: str) -> None:
+    if not names:
+        raise ValueError(f"invalid {what}: empty set")
+    for name in names:
+        if not isinstance(name, bytes):
+            raise TypeError(f"{what}: expected bytes, got {type(name).__name__}")
+        if not name or not 0x61 <= name[0] <= 0x7A or name != name.lower() or any(c in _DELIMS for c in name):
+            raise ValueError(f"invalid {what} {name!r} (names are non-empty, lower-case, start with a-z)")
+
+
+class Candidates:
+    """The start and end tag names the scan stops at (lower-case); with ``any_tag``, every tag."""
+
+    __slots__ = ("pattern",)
+
+    def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes], any_tag: bool = False) -> None:
+        if any_tag:
+            self.pattern = _ANY_TAG
+            return
+        start_names, end_names = tuple(starts), tuple(ends)
+        _check_names(start_names, "start tag name")
+        _check_names(end_names, "end tag name")
+        self.pattern = _candidate_re(start_names, end_names)
+
+
+class TagFilter:
+    """Start tags with an attribute value that contains a needle (any case) or a stop byte."""
+
+    __slots__ = ("needles", "stop")
+
+    def __init__(self, needles: Iterable[bytes], stop_bytes: bytes = b"") -> None:
+        self.needles = tuple(needle.lower() for needle in needles)
+        if any(not needle for needle in self.needles):
+            raise ValueError("invalid needle (needles are non-empty bytes)")
+        self.stop = bytes(stop_bytes)
+
+    def hits(self, value: bytes) -> bool:
+        """Whether one attribute value contains a needle or a stop byte."""
+        if self.stop and len(value.translate(None, self.stop)) != len(value):
+            return True
+        lowered = value.lower()
+        return any(needle in lowered for needle in self.needles)
+
+    def stops(self, raw_attrs: bytes) -> bool:
+        """Whether a start tag with these attributes (``_TAG``'s group 3) is a stop."""
+        return any(self.hits(value) for value in _attr_values(raw_attrs))
+
+
+# The last search of each kind in the last chunk: the rewriter calls advance once per stop, and
+# searching the rest of the chunk again at every stop would make a chunk cost stops x its size.
+_last_cand: tuple[bytes, re.Pattern[bytes], int, re.Match[bytes] | None] | None = None
+_last_dc: tuple[bytes, int, int] | None = None
+
+
+def _search(lbuf: bytes, i: int, pattern: re.Pattern[bytes]) -> re.Match[bytes] | None:
+    """``pattern.search(lbuf, i)``, reusing the previous call's result when it still holds."""
+    global _last_cand
+    last = _last_cand
+    if last is not None and last[0] is lbuf and last[1] is pattern and last[2] <= i:
+        match = last[3]
+        if match is None or match.start() >= i:
+            return match
+    match = pattern.search(lbuf, i)
+    _last_cand = (lbuf, pattern, i, match)
+    return match
+
+
+def _find_data_consent(lbuf: bytes, i: int) -> int:
+    """``lbuf.find(b"data-consent", i)``, reusing the previous call's result when it still holds."""
+    global _last_dc
+    last = _last_dc
+    if last is not None and last[0] is lbuf and last[1] <= i and (last[2] < 0 or last[2] >= i):
+        return last[2]
+    found = lbuf.find(_DATA_CONSENT, i)
+    _last_dc = (lbuf, i, found)
+    return found
+
+
+def advance(  # noqa: PLR0917 - the same positional signature as the C function
+    buf: bytes, lbuf: bytes, i: int, cands: Candidates, attention: int, tag_filter: TagFilter | None
+) -> tuple[int, int]:
+    """From ``i``, skip text, stray ``<`` and complete ordinary tags; the first construct that matters.
+
+    Returns ``(p, DECL)`` for ``<!``, ``<?`` or ``</`` + non-letter at p; ``(p, TAG)`` for a
+    candidate tag, an ordinary tag containing a candidate, one that ``attention`` points at
+    (``DATA_CONSENT``: "data-consent" starts inside it; ``NAMES``: an attribute that may fetch),
+    a start tag with a filtered value, or an incomplete tag at the end of ``buf``; and
+    ``(len(buf), END)`` when there is none. ``lbuf`` is ``buf.lower()``.
+    """
+    n = len(buf)
+    if not 0 <= i <= n:
+        raise ValueError("advance: position out of range")
+    if attention not in (NONE, DATA_CONSENT, NAMES, NAMES_FILTERED):
+        raise ValueError("advance: attention must be NONE, DATA_CONSENT, NAMES or NAMES_FILTERED")
+    gated = attention == NAMES_FILTERED and tag_filter is not None
+    if attention == NAMES_FILTERED and not gated:
+        attention = NAMES
+    skip = _SKIP_BLOCKING if attention == NAMES else _SKIP
+    start = i
+    cand = _search(lbuf, i, cands.pattern)
+    p = cand.start() if cand is not None else n
+    dc = _find_data_consent(lbuf, i) if attention == DATA_CONSENT else -1
+    while True:
+        target = dc if 0 <= dc < p else p
+        # One byte past a "<" at target lets _SKIP see that a "<" just before it is text.
+        limit = target + 1 if target < n and buf[target] == 0x3C else target
+        skipped = skip.match(buf, i, limit)
+        q = skipped.end() if skipped is not None else i
+        if q < target:
+            stop, kind = q, TAG
+            break
+        if target == dc and dc < p:  # "data-consent" in text
+            i = q
+            dc = lbuf.find(_DATA_CONSENT, q + 1)
+            continue
+        if cand is None:
+            stop, kind = n, END
+        else:
+            stop, kind = p, DECL if cand.group(1) is None and cand.group(2) is None else TAG
+        break
+    if tag_filter is not None:
+        j = start
+        while True:
+            k = buf.find(b"<", j, stop)
+            if k < 0:
+                break
+            tag = _TAG.match(buf, k)
+            if tag is None:  # a stray "<"
+                j = k + 1
+                continue
+            if gated and _attention_level(tag.group(3)) == 2:
+                return k, TAG
+            if not tag.group(1) and tag_filter.stops(tag.group(3)):
+                return k, TAG
+            j = tag.end()
+    return stop, kind
