@@ -25,7 +25,11 @@ from functools import lru_cache
 from typing import Final, Protocol
 from urllib.parse import unquote
 
+from .css import might_fetch
+from .fetches import attribute_actions, element_rule, fetching_attribute
+from .namespaces import BREAKOUT, HTML, ForeignStack
 from .policy import Policy
+from .tagscan import TagScanner
 
 __all__ = ["BlockPlan", "Injector", "Rewriter", "Rule", "url_host"]
 
@@ -41,8 +45,30 @@ _ATTRS: Final = (
 )
 _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
 # Text, stray "<" and complete ordinary tags: stops at anything else or at an incomplete tag.
+# Text, stray "<" and complete ordinary tags: stops at anything else or at an incomplete tag.
 _SKIP: Final = re.compile(
     rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)[^<]*+)*+"
+)
+# Attributes that may fetch (or name a category) on any element: with something to block,
+# a tag holding one is not ordinary, and _SKIP_BLOCKING stops before it.
+_ATTENTION_NAME: Final = (
+    rb"(?i:(?:data-consent|style|background|ping|src|http-equiv)(?=[\t\n\f\r /=>])"
+    rb"|data-[^\t\n\f\r /=>]*?(?:src|bg|background|poster|lazy|original|image|img|url|echo|href))"
+)
+_ATTENTION: Final = re.compile(_ATTENTION_NAME)
+# The same, after its first character (a quick test of that character comes first).
+_ATTENTION_TAIL: Final = (
+    rb"(?<=[bBdDhHpPsS])(?i:(?<=d)ata-consent|(?<=s)tyle|(?<=b)ackground|(?<=p)ing|(?<=s)rc|(?<=h)ttp-equiv)"
+    rb"(?=[\t\n\f\r /=>])"
+    rb"|(?<=[dD])(?i:ata-[^\t\n\f\r /=>]*?(?:src|bg|background|poster|lazy|original|image|img|url|echo|href))"
+)
+_ATTR_NAME_START: Final = rb"|[^\t\n\f\r />][^\t\n\f\r /=>]*+"
+_SKIP_BLOCKING: Final = re.compile(
+    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+"
+    + _ATTRS.replace(
+        _ATTR_NAME_START, rb"|(?![bBdDhHpPsS](?:" + _ATTENTION_TAIL + rb"))" + _ATTR_NAME_START[1:], 1
+    )
+    + rb">)[^<]*+)*+"
 )
 _ATTR: Final = re.compile(
     rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
@@ -67,8 +93,6 @@ _VOID: Final = frozenset(
         b"source", b"track", b"wbr", b"param", b"keygen", b"frame",
     }
 )  # fmt: skip
-_URL_ELEMENTS: Final = frozenset({b"img", b"image", b"embed", b"source", b"video", b"audio", b"object"})
-_URL_ATTRS: Final = (b"src", b"srcset", b"href", b"xlink:href", b"data", b"poster", b"imagesrcset")
 _HINT_RELS: Final = frozenset(
     {"preconnect", "dns-prefetch", "preload", "prefetch", "stylesheet", "modulepreload", "prerender"}
 )
@@ -84,29 +108,27 @@ _JS_TYPES: Final = frozenset(
 _BLOCKING_CANDIDATES: Final = (
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
     b"plaintext", b"img", b"image", b"embed", b"object", b"link", b"source", b"video", b"audio",
-    b"html", b"body", b"svg", b"math", b"select",
+    b"html", b"body", b"svg", b"math", b"select", b"base",
 )  # fmt: skip
-# Start tags that end SVG/MathML content (the HTML parser pops back to HTML for them).
-_BREAKOUT: Final = (
-    b"b", b"big", b"blockquote", b"body", b"br", b"center", b"code", b"dd", b"div", b"dl", b"dt", b"em",
-    b"embed", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"head", b"hr", b"i", b"img", b"li", b"listing",
-    b"menu", b"meta", b"nobr", b"ol", b"p", b"pre", b"ruby", b"s", b"small", b"span", b"strong", b"strike",
-    b"sub", b"sup", b"table", b"tt", b"u", b"ul", b"var", b"font",
+# In SVG/MathML content (no integration point open): what can leave it or enter an
+# integration point, and the elements that fetch. Other foreign elements need no tracking:
+# under foreign rules they cannot change which rules read the next tag.
+_FOREIGN_CANDIDATES: Final = (
+    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
+    b"plaintext", b"html", b"body", b"svg", b"math", b"select", b"font", b"foreignobject", b"desc", b"mi",
+    b"mo", b"mn", b"ms", b"mtext", b"annotation-xml", b"image", b"use", b"feimage", b"set", b"animate",
+    b"animatemotion", b"animatetransform", b"mpath", b"textpath", b"pattern", b"lineargradient",
+    b"radialgradient", b"filter", b"tref", b"cursor", b"font-face-uri", b"mglyph", b"a", *sorted(BREAKOUT),
 )  # fmt: skip
 _STRUCTURE_CANDIDATES: Final = (
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
     b"plaintext", b"html", b"body", b"svg", b"math", b"select",
 )  # fmt: skip
-# In foreign content the breakout tags are candidates too (built once: it happens at every <svg>).
-_FOREIGN_BLOCKING_CANDIDATES: Final = (
-    *_BLOCKING_CANDIDATES,
-    *(n for n in _BREAKOUT if n not in _BLOCKING_CANDIDATES),
-)
-_FOREIGN_STRUCTURE_CANDIDATES: Final = (
-    *_STRUCTURE_CANDIDATES,
-    *(n for n in _BREAKOUT if n not in _STRUCTURE_CANDIDATES),
-)
-
+# SVG/MathML elements the rewriter handles itself (the rest only move the namespace stack).
+_FOREIGN_SPECIAL: Final = frozenset({b"script", b"style", b"svg", b"math", b"noscript"})
+_DECISIONS: dict[tuple[object, ...], tuple[object, Rule | None, bytes, str | None]] = {}
+_DECISIONS_MAX: Final = 4096
+_URLISH: Final = re.compile(rb"[/\\:&]|srcdoc|data-consent", re.I)
 #: Hosts and inline markers that identify a Google tag (for the Consent Mode default).
 GOOGLE_TAG_HOSTS: Final = frozenset(
     {
@@ -124,6 +146,9 @@ _GOOGLE_INLINE: Final = (b"gtag(", b"googletagmanager.com", b"google-analytics.c
 HOLD_SCRIPT_MAX: Final = 1 << 20  # inline scripts are inspected whole up to this size, else blocked
 HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is replaced whole up to this size
 HOLD_AFTER_BODY_MAX: Final = 64 << 10  # content held after </body> while waiting for the last one
+#: A tag cut across chunks is held whole up to this size (an inline ``data:`` image, say);
+#: a longer one is dropped unread when something is blocked (fail closed), else passed through.
+HOLD_TAG_MAX: Final = 16 << 20
 
 Attrs = list[tuple[bytes, bytes | None, bytes]]
 
@@ -133,6 +158,12 @@ def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.
     starts = b"|".join(re.escape(n) for n in names)
     ends = b"|".join(re.escape(n) for n in end_names)
     return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
+
+
+# In SVG/MathML content every tag is a candidate: the namespace stack follows each one.
+_ANY_TAG: Final = re.compile(
+    rb"<(?:([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|/([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|[!?]|/(?=[^a-z]))"
+)
 
 
 def url_host(value: str) -> str | None:
@@ -359,6 +390,11 @@ class Rewriter:
         #: The first category something was blocked for (``None``: nothing blocked).
         self.first_blocked: str | None = None
         self._pending = b""
+        # an incomplete tag at the end of the input, scanned incrementally as chunks arrive
+        self._tag_scan: TagScanner | None = None
+        self._tag_parts: list[bytes] = []
+        self._tag_size = 0
+        self._tag_mode = 0  # 0 holding the tag; 1 dropping it unread; 2 passing it through
         self._state = _DATA
         self._out: list[bytes] = []
         self._held: list[bytes] | None = None
@@ -367,7 +403,8 @@ class Rewriter:
         self._body_start_done = False
         self._frames: list[_Frame] = []
         self._dropping = False
-        self._foreign: list[bytes] = []
+        self._foreign = ForeignStack()
+        self._namespace = HTML  # of the element whose start tag is being handled
         self._escape = 0
         self._foreign_script = False
         self._in_select = False
@@ -407,7 +444,12 @@ class Rewriter:
             return data
         if not data:
             return b""
+        if self._tag_scan is not None:
+            data = self._continue_tag(data)
+            if not data:
+                return self._take()
         self._run(data, final=False)
+        self._check_partial_tag()
         return self._take()
 
     def close(self) -> bytes:
@@ -419,9 +461,65 @@ class Rewriter:
                 self._body_end_done = True
                 return self.injector.body_end()
             return b""
+        if self._tag_scan is not None:
+            self._tag_scan = None
+            if self._tag_mode == 0:
+                self._pending = b"".join(self._tag_parts)
+            self._tag_parts = []
         self._run(b"", final=True)
         self._finish()
         return self._take()
+
+    def _check_partial_tag(self) -> None:
+        """After a chunk: if what is left is an incomplete tag, follow its end incrementally."""
+        pending = self._pending
+        if len(pending) < 256 or not TagScanner.starts_tag(pending):
+            return  # short leftovers are cheap to scan again
+        scanner = TagScanner()
+        if scanner.feed(pending) >= 0:
+            return  # complete: something else (a token at the chunk's edge) held it back
+        self._tag_scan = scanner
+        self._tag_parts = [pending]
+        self._tag_size = len(pending)
+        self._tag_mode = 0
+        self._pending = b""
+
+    def _continue_tag(self, data: bytes) -> bytes:
+        """Feed a chunk to the incomplete tag; what follows the tag once it is complete, else b""."""
+        scanner = self._tag_scan
+        assert scanner is not None
+        before = self._tag_size
+        end = scanner.feed(data)
+        cut = len(data) if end < 0 else end - before
+        mode = self._tag_mode
+        if mode == 0:
+            self._tag_parts.append(data[:cut])
+            self._tag_size += cut
+            if end < 0 and self._tag_size > HOLD_TAG_MAX:
+                if self.plan is not None or self.nested:
+                    # Too long to hold for inspection: drop it unread (it cannot load anything).
+                    self._tag_mode = mode = 1
+                    self._mark_blocked("uninspected")
+                else:
+                    self._tag_mode = mode = 2
+                    self._emit(b"".join(self._tag_parts))
+                self._tag_parts = []
+        else:
+            self._tag_size += cut
+            if mode == 2:
+                self._emit(data[:cut])
+        if end < 0:
+            return b""
+        self._tag_scan = None
+        if mode == 0:
+            data = b"".join(self._tag_parts) + data[cut:]
+        else:
+            data = data[cut:]
+            if mode == 1:
+                self._emit(self.injector.blocked("uninspected"))
+        self._tag_parts = []
+        self._tag_size = 0
+        return data
 
     # --- output plumbing ---
 
@@ -457,18 +555,9 @@ class Rewriter:
         if self.first_blocked is None:
             self.first_blocked = category
 
-    def _set_foreign(self, roots: list[bytes]) -> None:
-        """The open <svg>/<math> roots; in foreign content raw-text rules do not apply."""
-        was = bool(self._foreign)
-        self._foreign = roots
-        if was != bool(roots):
-            self._cand = self._candidate_pattern()  # breakout tags matter only in foreign content
-
-    def _close_foreign(self, name: bytes) -> None:
-        """``</svg>``/``</math>``: closes the innermost open root of that name (else ignored)."""
-        if name in self._foreign:
-            index = len(self._foreign) - 1 - self._foreign[::-1].index(name)
-            self._set_foreign(self._foreign[:index])
+    def _foreign_changed(self, was: int) -> None:
+        if was != self._foreign.mode:
+            self._cand = self._candidate_pattern()
 
     def _set_frames(self) -> None:
         self._dropping = any(frame.drop for frame in self._frames)
@@ -476,11 +565,16 @@ class Rewriter:
 
     def _candidate_pattern(self) -> re.Pattern[bytes]:
         blocking = self.plan is not None or self.nested
-        if self._foreign:
-            names = _FOREIGN_BLOCKING_CANDIDATES if blocking else _FOREIGN_STRUCTURE_CANDIDATES
+        mode = self._foreign.mode
+        if mode == 2:
+            return _ANY_TAG  # HTML inside SVG/MathML: every tag moves the stack
+        if mode == 1:
+            names = _FOREIGN_CANDIDATES
         else:
             names = _BLOCKING_CANDIDATES if blocking else _STRUCTURE_CANDIDATES
         ends: tuple[bytes, ...] = (b"body", b"svg", b"math", b"select")
+        if mode == 1:
+            ends = (*names, b"p", b"br")
         for frame in self._frames:
             if frame.name not in names:
                 names = (*names, frame.name)
@@ -513,7 +607,6 @@ class Rewriter:
         lbuf = buf.lower()
         n = len(buf)
         i = 0
-        dc_next = -2  # next "data-consent" at or after i; -1: none; -2: not searched yet
         cand: re.Match[bytes] | None = None
         cand_pattern: re.Pattern[bytes] | None = None
         while i < n or (final and self._state not in (_DATA, _PLAIN)):
@@ -529,14 +622,10 @@ class Rewriter:
                     cand = cand_pattern.search(lbuf, i)
                 p = cand.start() if cand is not None else n
                 target = p
-                if self.plan is not None and not self._dropping:
-                    if dc_next == -2 or 0 <= dc_next < i:
-                        dc_next = lbuf.find(_DATA_CONSENT, i)
-                    if 0 <= dc_next < target:
-                        target = dc_next
+                skip = _SKIP_BLOCKING if self.plan is not None and not self._dropping else _SKIP
                 # One byte past a "<" at target lets _SKIP see that a "<" just before it is text.
                 limit = target + 1 if target < n and buf[target] == 0x3C else target
-                skipped = _SKIP.match(buf, i, limit)
+                skipped = skip.match(buf, i, limit)
                 q = skipped.end() if skipped is not None else i
                 if q < target:
                     # A tag starts at q and runs past target: the candidate or data-consent at
@@ -552,12 +641,6 @@ class Rewriter:
                     self._emit(buf[i:q])
                     self._tag(tag)
                     i = tag.end()
-                    continue
-                if target == dc_next and target < p:
-                    # "data-consent" in text: nothing to do
-                    self._emit(buf[i:q])
-                    i = q
-                    dc_next = lbuf.find(_DATA_CONSENT, q + 1)
                     continue
                 if cand is None:
                     if final:
@@ -641,7 +724,7 @@ class Rewriter:
         if self.plan is not None:
             m = re.match(rb"</?([A-Za-z][^\t\n\f\r />]*)", rest)
             name = m.group(1).lower() if m else b""
-            if name in _BLOCKING_CANDIDATES or _DATA_CONSENT in rest.lower():
+            if name in _BLOCKING_CANDIDATES or _ATTENTION.search(rest.lower()) is not None:
                 self._mark_blocked("incomplete")
                 return len(buf)
         self._tail += rest
@@ -665,7 +748,7 @@ class Rewriter:
         if buf.startswith(b"</>", p):
             self._emit(b"</>")
             return p + 3, False
-        if self._foreign:
+        if self._foreign.foreign_node:
             # In SVG/MathML a CDATA section is text up to "]]>"; elsewhere it is a bogus comment.
             if not final and n - p < 9 and b"<![CDATA[".startswith(buf[p : p + 9]):
                 return p, True
@@ -686,6 +769,10 @@ class Rewriter:
             self._start_tag(tag.group(0), name, tag.group(3))
 
     def _end_tag(self, raw: bytes, name: bytes) -> None:
+        if self._foreign:
+            was = self._foreign.mode
+            self._foreign.end(name)
+            self._foreign_changed(was)
         for index in range(len(self._frames) - 1, -1, -1):
             frame = self._frames[index]
             if frame.name != name:
@@ -695,8 +782,6 @@ class Rewriter:
                 self._emit(raw)
                 return
             # Close this frame (and, as a browser would, any left open inside it).
-            if name in (b"svg", b"math"):
-                self._close_foreign(name)
             closing = self._frames[index:]
             del self._frames[index:]
             was_dropping = self._dropping
@@ -705,10 +790,7 @@ class Rewriter:
                 inner = b"".join(b"</template>" for f in reversed(closing[1:]) if not f.drop)
                 self._emit(inner + raw + (b"" if frame.drop else b"</template>"))
             return
-        if name in (b"svg", b"math"):
-            self._close_foreign(name)
-            self._emit(raw)
-        elif name == b"select":
+        if name == b"select":
             self._in_select = False
             self._emit(raw)
         elif name == b"body" and self.inject and not self._dropping and not self._body_end_done:
@@ -720,16 +802,27 @@ class Rewriter:
 
     def _start_tag(self, raw: bytes, name: bytes, raw_attrs: bytes) -> None:
         attrs = _parse_attrs(raw_attrs)
-        broke_out = bool(self._foreign) and name in _BREAKOUT
-        if broke_out and (name != b"font" or any(a[0] in (b"color", b"face", b"size") for a in attrs)):
-            self._set_foreign([])  # back to HTML, as the parser pops the SVG/MathML elements
-        else:
-            broke_out = False
         slash = _self_closing(raw_attrs)  # only SVG/MathML honour it
-        self_closing = slash and bool(self._foreign)
+        if self._foreign or name in (b"svg", b"math"):
+            was = self._foreign.mode
+            namespace, broke_out = self._foreign.start(name, attrs, slash)
+            self._foreign_changed(was)
+        else:
+            namespace, broke_out = HTML, False
+        foreign_element = namespace != HTML
+        self._namespace = namespace
+        self_closing = slash and foreign_element
         for frame in self._frames:
             if frame.name == name and not self_closing and name not in _VOID:
                 frame.depth += 1
+        # A URL to another host needs "/", "\\", ":" or an entity ("&"): a tag without any
+        # (most SVG paths, form fields) fetches nothing from a listed host.
+        rule: Rule | None = None
+        if self.plan is not None and not self._dropping and _URLISH.search(raw_attrs) is not None:
+            rule, raw = self._decide(name, raw, raw_attrs, attrs, slash)
+        elif foreign_element and not broke_out and name not in _FOREIGN_SPECIAL and not self._frames:
+            self._emit(raw)  # an SVG/MathML element that fetches nothing: the common case
+            return
         if name == b"html":
             self._emit(raw)
             if not self._lang_done:
@@ -742,13 +835,10 @@ class Rewriter:
                 self._body_start_done = True
                 self._emit(self.injector.body_start())
             return
-        rule = self._element_rule(name, attrs) if self.plan is not None and not self._dropping else None
         if rule is not None and broke_out:
             # The blocked tag also ended SVG/MathML content: an empty stand-in keeps that effect.
             self._emit(b"<span hidden></span>")
-        if name in (b"svg", b"math"):
-            if not slash:
-                self._set_foreign([*self._foreign, name])
+        if name in (b"svg", b"math") and foreign_element:
             if rule is None:
                 self._emit(raw)
             else:
@@ -760,8 +850,8 @@ class Rewriter:
             self._in_select = False  # these close an open <select>
         # Inside <select>, parsers disagree on whether <style>, <title>... start raw text
         # (older ones ignore those tags): read their content as markup, the safe side.
-        foreign = bool(self._foreign) or (self._in_select and name != b"script")
-        if name == b"script" and not self._foreign:
+        foreign = foreign_element or (self._in_select and name != b"script")
+        if name == b"script" and not foreign_element:
             self._script(raw, attrs, rule)
         elif name == b"script" and rule is None and not slash and self._checks_inline():
             # An SVG/MathML script runs too, but its content is markup: hold it, check it for
@@ -799,29 +889,65 @@ class Rewriter:
             category = explicit.decode("latin-1").strip().lower()
             if category in plan.denied:
                 return Rule(category, category)
-        if name in (b"script", b"iframe", b"frame") or name in _URL_ELEMENTS:
-            srcdoc = _attr(attrs, b"srcdoc") if name == b"iframe" else None
-            if srcdoc:
-                inner = html.unescape(srcdoc.decode("latin-1")).encode("latin-1", "replace")
-                found = plan.inline_rule(inner, inner.lower())
-                if found is not None:
-                    return found
-            for attr_name in _URL_ATTRS:
-                value = _attr(attrs, attr_name)
-                if value:
-                    found = plan.url_rule(value, srcset=attr_name.endswith(b"srcset"))
-                    if found is not None:
-                        return found
-        elif name == b"link":
-            rel = (_attr(attrs, b"rel") or b"").decode("latin-1").lower().split()
-            if _HINT_RELS.intersection(rel):
-                for attr_name in (b"href", b"imagesrcset"):
-                    value = _attr(attrs, attr_name)
-                    if value:
-                        found = plan.url_rule(value, srcset=attr_name == b"imagesrcset")
-                        if found is not None:
-                            return found
-        return None
+        return element_rule(plan, name, attrs, self._namespace, self._nested_check)
+
+    def _nested_check(self, document: bytes) -> Rule | None:
+        """What a rewrite of an embedded document (``srcdoc``, ``data:``) would block first."""
+        sub = Rewriter(self.plan, None, nested=True)
+        sub.feed(document)
+        sub.close()
+        return None if sub.first_blocked is None else Rule(sub.first_blocked, sub.first_blocked)
+
+    def _decide(
+        self, name: bytes, raw: bytes, raw_attrs: bytes, attrs: Attrs, slash: bool
+    ) -> tuple[Rule | None, bytes]:
+        """Whether the element is blocked whole, and its tag with fetching attributes taken off.
+
+        Pages repeat the same tags request after request: short tags' decisions are kept.
+        """
+        plan = self.plan
+        assert plan is not None
+        key = (id(plan), self.inert, self._namespace, name, raw) if len(raw) <= _ATTRS_CACHE_MAX else None
+        cached = _DECISIONS.get(key) if key is not None else None
+        if cached is not None and cached[0] is plan:
+            _, rule, new_raw, category = cached
+        else:
+            rule = self._element_rule(name, attrs)
+            new_raw, category = self._neutralize_attributes(name, raw, attrs, slash)
+            if key is not None:
+                if len(_DECISIONS) >= _DECISIONS_MAX:
+                    _DECISIONS.clear()
+                _DECISIONS[key] = (plan, rule, new_raw, category)
+        if category is not None:
+            self._mark_blocked(category)
+        return rule, new_raw
+
+    def _neutralize_attributes(
+        self, name: bytes, raw: bytes, attrs: Attrs, slash: bool
+    ) -> tuple[bytes, str | None]:
+        """Take off the attributes that would fetch from a blocked host (the element stays)."""
+        plan = self.plan
+        assert plan is not None
+        actions = attribute_actions(plan, name, attrs, self._namespace)
+        if not actions:
+            return raw, None
+        changes = {index: (rule, value) for index, rule, value in actions}
+        first = actions[0][1]
+        parts = [raw[: 1 + len(name)]]
+        for index, (attr_name, _value, text) in enumerate(attrs):
+            change = changes.get(index)
+            if change is None:
+                if not (self.inert and attr_name == b"data-consentkit-category"):
+                    parts.append(b" " + text)
+                continue
+            if change[1] is not None:
+                parts.append(b" " + attr_name + b'="' + change[1] + b'"')
+            if self.inert:
+                parts.append(b" data-consentkit-attr-" + text)
+        if self.inert:
+            parts.append(b' data-consentkit-category="' + _esc(first.category) + b'"')
+        parts.append(b"/>" if slash else b">")
+        return b"".join(parts), first.category
 
     # --- scripts ---
 
@@ -1114,13 +1240,15 @@ class Rewriter:
         parts = [b"<", name, b' data-consentkit-category="', _esc(rule.category), b'"']
         if hidden:
             parts.append(b" hidden")
-        for attr_name, _value, text in attrs:
+        for attr_name, value, text in attrs:
             if attr_name.startswith(b"data-consentkit-"):
                 continue
-            if attr_name == b"data":
-                parts.append(b" data-data" + text[4:])
-            elif attr_name in _URL_ATTRS:
-                parts.append(b" data-" + text)
+            if (
+                fetching_attribute(attr_name)
+                or (attr_name == b"style" and value and might_fetch(value))
+                or (name == b"meta" and attr_name == b"content")
+            ):
+                parts.append(b" data-consentkit-attr-" + text)
             else:
                 parts.append(b" " + text)
         parts.append(b">")

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   var CATEGORY = "data-consentkit-category";
-  var MOVED = ["src", "srcset", "href", "poster", "data", "imagesrcset"];
+  var MOVED = "data-consentkit-attr-";  /* loading attributes set aside until consent */
+  var XLINK = "http://www.w3.org/1999/xlink";
 
   function granted(consent) {
     var out = {};
@@ -32,13 +33,17 @@
   }
 
   function restore(element) {
-    for (var i = 0; i < MOVED.length; i++) {
-      var name = MOVED[i];
-      var moved = element.getAttribute("data-" + name);
-      if (moved !== null) {
-        element.setAttribute(name, moved);
-        element.removeAttribute("data-" + name);
-      }
+    var moved = [];
+    for (var i = 0; i < element.attributes.length; i++) {
+      var attr = element.attributes[i];
+      if (attr.name.indexOf(MOVED) === 0) moved.push(attr);
+    }
+    for (var j = 0; j < moved.length; j++) {
+      var name = moved[j].name.slice(MOVED.length);
+      var value = moved[j].value;
+      element.removeAttribute(moved[j].name);
+      if (name === "xlink:href") element.setAttributeNS(XLINK, name, value);
+      else element.setAttribute(name, value);
     }
     element.removeAttribute(CATEGORY);
     element.removeAttribute("hidden");
