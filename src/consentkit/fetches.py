@@ -99,7 +99,7 @@ def fetching_attribute(name: bytes) -> bool:
     return (
         name in (b"src", b"srcset", b"href", b"xlink:href", b"data", b"poster", b"imagesrcset", b"srcdoc",
                  b"lowsrc", b"codebase", b"background", b"ping", b"to", b"from", b"values")
-        or _LAZY_NAME.match(name) is not None
+        or (_LAZY_NAME.match(name) is not None and not name.startswith(b"data-consentkit-"))
     )  # fmt: skip
 
 
@@ -226,7 +226,7 @@ def element_rule(
                 return found
     if name in _MEDIA:
         for attr_name, value, _ in attrs:
-            if value and attr_name.startswith(b"data-") and _LAZY_NAME.match(attr_name):
+            if value and _LAZY_NAME.match(attr_name) and not attr_name.startswith(b"data-consentkit-"):
                 found = plan.url_rule(value, srcset=b"set" in attr_name[5:])
                 if found is not None:
                     return found
@@ -271,7 +271,11 @@ def attribute_actions(
                         break
             else:
                 rule = plan.url_rule(value)
-        elif attr_name.startswith(b"data-") and name not in _MEDIA and _LAZY_NAME.match(attr_name):
+        elif (
+            name not in _MEDIA
+            and _LAZY_NAME.match(attr_name)
+            and not attr_name.startswith(b"data-consentkit-")
+        ):
             rule = plan.url_rule(value, srcset=b"set" in attr_name[5:])
         if rule is not None:
             actions.append((index, rule, replacement))

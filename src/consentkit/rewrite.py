@@ -26,7 +26,7 @@ from typing import Final, Protocol
 from urllib.parse import unquote
 
 from .css import might_fetch
-from .fetches import attribute_actions, element_rule, fetching_attribute
+from .fetches import attribute_actions, element_rule, fetching_attribute, json_urls_rule, neutralize_css
 from .namespaces import BREAKOUT, HTML, ForeignStack
 from .policy import Policy
 from .tagscan import TagScanner
@@ -81,6 +81,7 @@ _SCRIPT_TOKENS: Final = re.compile(rb"<!--|-->|</script(?=[\t\n\f\r />])|<script
 _FOREIGN_SCRIPT_TOKENS: Final = re.compile(
     rb"<!--|<!\[cdata\[|</script(?=[\t\n\f\r />])"
 )  # lower-cased input
+_FOREIGN_STYLE_TOKENS: Final = re.compile(rb"<!--|<!\[cdata\[|</style(?=[\t\n\f\r />])")
 _TOKEN_ROOM: Final = 10  # bytes kept back so that no token is cut at a chunk boundary
 _DATA_CONSENT: Final = b"data-consent"
 
@@ -353,6 +354,10 @@ def _dimension(value: bytes | None) -> str | None:
     return m.group(1).decode() + (m.group(2) or b"px").decode()
 
 
+# What is held: an inline script, a stylesheet, an import map or speculation rules (JSON).
+_SCRIPT, _CSS, _JSON = range(3)
+_TAGS_AND_COMMENTS: Final = re.compile(rb"<!--.*?-->|<[^>]*>", re.S)
+
 # Rewriter states
 _DATA, _RAW, _COMMENT, _BOGUS, _HOLD, _NOSCRIPT, _PLAIN, _CDATA = range(8)
 
@@ -427,6 +432,7 @@ class Rewriter:
         self._hold_google = False
         self._hold_markup = False
         self._hold_overflow = False
+        self._hold_kind = _SCRIPT
         # a <noscript> whose content goes through a nested rewriter
         self._ns_tag = b""
         self._ns_sub: Rewriter | None = None
@@ -859,6 +865,9 @@ class Rewriter:
             self._hold(raw, attrs, check=True, google=False, markup=True)
         elif name == b"noscript" and not foreign:
             self._noscript(raw, rule)
+        elif name == b"style" and rule is None and not slash and self.plan is not None and not self._dropping:
+            # A stylesheet fetches too (@import, url()): hold it to take those URLs off.
+            self._hold(raw, attrs, check=True, google=False, markup=foreign, kind=_CSS)
         elif name in _RAWTEXT and not foreign:
             if rule is None:
                 self._emit(raw)
@@ -971,6 +980,10 @@ class Rewriter:
             return
         if google:
             self._emit_consent_mode()
+        if script_type in ("importmap", "speculationrules") and self.plan is not None and not self._dropping:
+            # Not code, but each URL in it is fetched (a module mapped to a tracker, a prefetch).
+            self._hold(raw, attrs, check=True, google=False, markup=False, kind=_JSON)
+            return
         inline = src is None and executable and not self._dropping
         check = inline and self._checks_inline()
         seek_google = inline and self.gcm_pending
@@ -983,10 +996,13 @@ class Rewriter:
     def _checks_inline(self) -> bool:
         return self.plan is not None and bool(self.plan.inline) and not self._dropping
 
-    def _hold(self, raw: bytes, attrs: Attrs, *, check: bool, google: bool, markup: bool) -> None:
-        """Keep an inline script back until its end tag, to look for tracker code in it."""
+    def _hold(
+        self, raw: bytes, attrs: Attrs, *, check: bool, google: bool, markup: bool, kind: int = _SCRIPT
+    ) -> None:
+        """Keep an inline script (or stylesheet, import map) back until its end tag, to inspect it."""
         self._state = _HOLD
-        self._raw_name = b"script"
+        self._raw_name = b"style" if kind == _CSS else b"script"
+        self._hold_kind = kind
         self._hold_tag = raw
         self._hold_attrs = attrs
         self._hold_parts = []
@@ -1004,9 +1020,14 @@ class Rewriter:
         self._state = _DATA
         if self._hold_overflow:
             return  # too large to inspect: it was blocked, and the rest dropped
+        if self._hold_kind == _CSS:
+            self._finish_style(content, end_tag)
+            return
         lowered = content.lower()
         plan = self.plan
         rule = plan.inline_rule(content, lowered) if plan is not None and self._hold_check else None
+        if rule is None and plan is not None and self._hold_kind == _JSON:
+            rule = json_urls_rule(plan, content)
         google = self._hold_google and any(marker in lowered for marker in _GOOGLE_INLINE)
         if rule is not None:
             self._mark_blocked(rule.category)
@@ -1025,6 +1046,49 @@ class Rewriter:
             if sub.first_blocked is not None:
                 self._mark_blocked(sub.first_blocked)
         self._emit(self._hold_tag + content + end_tag)
+
+    def _finish_style(self, content: bytes, end_tag: bytes) -> None:
+        """A held ``<style>``: URLs on blocked hosts made inert (kept whole for activation)."""
+        plan = self.plan
+        assert plan is not None
+        if self._hold_markup:
+            # SVG/MathML (or <select>) <style>: its content is markup, its text the stylesheet.
+            sub = Rewriter(plan, None, nested=True)
+            rewritten = sub.feed(content) + sub.close()
+            text = html.unescape(_TAGS_AND_COMMENTS.sub(b"", content).decode("utf-8", "replace"))
+            _, rule = neutralize_css(plan, text) if might_fetch(content) else (text, None)
+            if rule is None and sub.first_blocked is not None:
+                rule = Rule(sub.first_blocked, sub.first_blocked)
+            if rule is None:
+                self._emit(self._hold_tag + rewritten + end_tag)
+                return
+            self._mark_blocked(rule.category)
+            self._emit(self.injector.blocked(rule.category))
+            return
+        if not might_fetch(content):
+            self._emit(self._hold_tag + content + end_tag)
+            return
+        css, rule = neutralize_css(plan, content.decode("utf-8", "surrogateescape"))
+        if rule is None:
+            self._emit(self._hold_tag + content + end_tag)
+            return
+        self._mark_blocked(rule.category)
+        safe = css.encode("utf-8", "surrogateescape")
+        if self.inert:
+            # The original waits in a <template> that activation puts back in place.
+            template = b'<template data-consentkit-category="' + _esc(rule.category) + b'">'
+            self._emit(
+                self._hold_tag
+                + safe
+                + end_tag
+                + template
+                + self._hold_tag
+                + content
+                + end_tag
+                + b"</template>"
+            )
+        else:
+            self._emit(self.injector.blocked(rule.category) + self._hold_tag + safe + end_tag)
 
     def _emit_consent_mode(self) -> None:
         if self.gcm_pending and not self._dropping:
@@ -1080,13 +1144,16 @@ class Rewriter:
                 self._escape = 0
                 pos = m.end()
                 continue
-            m = (_FOREIGN_SCRIPT_TOKENS if foreign else _SCRIPT_TOKENS).search(lbuf, pos)
+            tokens = _SCRIPT_TOKENS
+            if foreign:
+                tokens = _FOREIGN_SCRIPT_TOKENS if self._raw_name == b"script" else _FOREIGN_STYLE_TOKENS
+            m = tokens.search(lbuf, pos)
             if m is None:
                 return -1, max(i, limit)
             if m.start() >= limit:  # too close to the end of the chunk to be sure of it
                 return -1, max(i, m.start())
             token = m.group()
-            if token == b"</script":
+            if token in (b"</script", b"</style"):
                 if self._escape == 2:
                     self._escape = 1
                     pos = m.end()
@@ -1118,7 +1185,7 @@ class Rewriter:
         needle = b"</" + self._raw_name
         size = len(needle)
         n = len(buf)
-        if self._raw_name == b"script":
+        if self._raw_name == b"script" or self._foreign_script:
             j, known = self._script_end(lbuf, i, final)
             if j < 0:
                 self._raw_content(buf[i:known])
