@@ -331,4 +331,5 @@ async def test_raw_text_and_comments_are_not_markup(tmp_path: Path) -> None:
     assert '<textarea><script src="https://connect.facebook.net/x.js"></script></textarea>' in out
     assert '<!-- <script src="https://www.googletagmanager.com/x"></script> -->' in out
     assert out.count('<section id="consentkit-banner"') == 1
-    assert out.index('<section id="consentkit-banner"') > out.index("<p>ok</p>")
+    # placed where the body starts (issue #14 §1b), once, whatever the raw text holds
+    assert out.index("<body>") < out.index('<section id="consentkit-banner"') < out.index("<textarea>")

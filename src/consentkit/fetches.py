@@ -175,6 +175,14 @@ def element_rule(
             found = embedded_document_rule(plan, _decode(srcdoc), nested)
             if found is not None:
                 return found
+    if namespace != HTML and name in _OWN:
+        # An SVG/MathML element named like an HTML one that loads: when unsure, block.
+        for attr_name in _OWN[name]:
+            value = _value(attrs, attr_name)
+            if value:
+                found = plan.url_rule(value, srcset=attr_name in _SRCSET)
+                if found is not None:
+                    return found
     if namespace == SVG:
         if name == b"a":
             return None

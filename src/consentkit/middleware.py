@@ -476,8 +476,9 @@ class _PageInjector:
                 parts.append(
                     renderer.settings_control(self.lang, self.next_url, self.root_path, self.encoding)
                 )
-        blocked = self.rewriter.first_blocked if self.rewriter is not None else self.first_blocked
-        if self.mw.policy.blocking.mode == "inert" and (self.show_banner or blocked is not None):
+        # Placed where the body starts, before most of what may be blocked is seen: in inert
+        # mode the activation script comes whenever something may be.
+        if self.mw.policy.blocking.mode == "inert" and (self.show_banner or consent.denied):
             parts.append(renderer.activate_script(self.root_path, self.csp_nonce))
         if not parts:
             return b""

@@ -146,7 +146,14 @@ _GOOGLE_INLINE: Final = (b"gtag(", b"googletagmanager.com", b"google-analytics.c
 
 HOLD_SCRIPT_MAX: Final = 1 << 20  # inline scripts are inspected whole up to this size, else blocked
 HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is replaced whole up to this size
-HOLD_AFTER_BODY_MAX: Final = 64 << 10  # content held after </body> while waiting for the last one
+# Where the page places the banner itself, and the start tag of a banner it rendered itself.
+_MARKER: Final = re.compile(rb"<!--[\t\n\f\r ]*consentkit:banner[\t\n\f\r ]*-->")
+_PAGE_BANNER: Final = b"consentkit-banner"
+# Start tags that "in head" and before it keep the body from starting (others start it).
+_HEAD_TAGS: Final = frozenset(
+    {b"html", b"head", b"base", b"basefont", b"bgsound", b"link", b"meta", b"noframes", b"script", b"style",
+     b"template", b"title", b"noscript"}
+)  # fmt: skip
 #: A tag cut across chunks is held whole up to this size (an inline ``data:`` image, say);
 #: a longer one is dropped unread when something is blocked (fail closed), else passed through.
 HOLD_TAG_MAX: Final = 16 << 20
@@ -402,9 +409,14 @@ class Rewriter:
         self._tag_mode = 0  # 0 holding the tag; 1 dropping it unread; 2 passing it through
         self._state = _DATA
         self._out: list[bytes] = []
-        self._held: list[bytes] | None = None
-        self._held_size = 0
         self._body_end_done = False
+        #: The banner waits for the page's marker (<!-- consentkit:banner -->) further on.
+        self._banner_waits = False
+        self._manual = False  # <meta name="consentkit-banner" content="manual">: wait for the marker
+        self._ahead = (b"", b"")
+        self._pos = 0  # where in the buffer the scanner is (for look-ahead at the body's start)
+        self._marker_at = -1  # the last marker in the buffer
+        self._page_banner_at = -1  # the last "consentkit-banner" in the buffer
         self._body_start_done = False
         self._frames: list[_Frame] = []
         self._dropping = False
@@ -416,8 +428,12 @@ class Rewriter:
         self._lang_done = False
         self._sniff = b""
         self._tail = b""
+        # Until the body starts, every tag and text is looked at: our additions go right where
+        # the body begins (after <body>, or before the first content), where the parser's state
+        # is known whatever the page does later (unclosed <select>, <a>, tables, <plaintext>).
+        self._prebody = self.inject
         self._cand = self._candidate_pattern()
-        self._passthrough = self.plan is None and not self.gcm_pending and not nested
+        self._passthrough = self.plan is None and not self.gcm_pending and not nested and not self.inject
         self._to_passthrough = False
         # raw-text element being copied (or dropped) up to its end tag
         self._raw_name = b""
@@ -539,23 +555,7 @@ class Rewriter:
     def _emit(self, data: bytes) -> None:
         if not data or self._dropping:
             return
-        if self._held is not None:
-            self._held.append(data)
-            self._held_size += len(data)
-            if self._held_size > HOLD_AFTER_BODY_MAX:
-                self._release_held(inject=True)
-        else:
-            self._out.append(data)
-
-    def _release_held(self, inject: bool) -> None:
-        held, self._held = self._held, None
-        self._held_size = 0
-        if held is None:
-            return
-        if inject and not self._body_end_done:
-            self._body_end_done = True
-            self._out.append(self.injector.body_end())
-        self._out.extend(held)
+        self._out.append(data)
 
     def _mark_blocked(self, category: str) -> None:
         if self.first_blocked is None:
@@ -570,6 +570,8 @@ class Rewriter:
         self._cand = self._candidate_pattern()
 
     def _candidate_pattern(self) -> re.Pattern[bytes]:
+        if self._prebody:
+            return _ANY_TAG
         blocking = self.plan is not None or self.nested
         mode = self._foreign.mode
         if mode == 2:
@@ -611,14 +613,21 @@ class Rewriter:
     def _run(self, data: bytes, final: bool) -> None:
         buf = self._pending + data if self._pending else data
         lbuf = buf.lower()
+        self._ahead = (buf, lbuf)
         n = len(buf)
         i = 0
+        if self._prebody or self._banner_waits:
+            self._marker_at = lbuf.rfind(b"consentkit:banner")
+            self._page_banner_at = lbuf.rfind(_PAGE_BANNER)
+            if self._banner_waits and self._page_banner_at >= 0 and self._page_banner(buf, lbuf, 0):
+                self._banner_waits = False  # the page renders its own banner
         cand: re.Match[bytes] | None = None
         cand_pattern: re.Pattern[bytes] | None = None
         while i < n or (final and self._state not in (_DATA, _PLAIN)):
             state = self._state
             if state == _DATA:
-                if self._to_passthrough and self._held is None and not self._frames:
+                self._pos = i
+                if self._to_passthrough and not self._banner_waits and not self._frames:
                     self._passthrough = True
                     self._emit(buf[i:])
                     i = n
@@ -638,30 +647,30 @@ class Rewriter:
                     # target lies inside it (or the tag is incomplete).
                     tag = _TAG.match(buf, q)
                     if tag is None:
-                        self._emit(buf[i:q])
+                        self._text(buf[i:q])
                         if not final:
                             i = q
                             break
                         i = self._eof_in_tag(buf, q)
                         continue
-                    self._emit(buf[i:q])
+                    self._text(buf[i:q])
                     self._tag(tag)
                     i = tag.end()
                     continue
                 if cand is None:
                     if final:
-                        self._emit(buf[i:])
+                        self._text(buf[i:])
                         i = n
                     else:
                         # q == n: everything up to the end is complete text and tags; a partial
                         # construct at the very end made _SKIP stop earlier and is kept.
-                        self._emit(buf[i:q])
+                        self._text(buf[i:q])
                         i = q
                     break
-                self._emit(buf[i:p])
+                self._text(buf[i:p])
                 i = p
                 if cand.group(1) is None and cand.group(2) is None:
-                    i, stop = self._markup_declaration(buf, p, final)
+                    i, stop = self._markup_declaration(buf, lbuf, p, final)
                     if stop:
                         break
                     continue
@@ -718,6 +727,63 @@ class Rewriter:
                     break
         self._pending = buf[i:] if i < n else b""
 
+    def _text(self, data: bytes) -> None:
+        """Text (and ordinary tags, once the body has started)."""
+        if self._prebody and data:
+            content = data.lstrip(b"\t\n\f\r ")
+            if content:  # the first character that is not whitespace starts the body
+                self._emit(data[: len(data) - len(content)])
+                self._body_begins(after=b"")
+                data = content
+        self._emit(data)
+
+    def _body_begins(self, after: bytes) -> None:
+        """Our additions, where the body starts: ``after`` is the ``<body>`` tag, if there is one.
+
+        Then output is held (bounded) to look for the page's placement marker or own banner.
+        """
+        self._prebody = False
+        self._lang_done = True
+        self._emit(after)
+        if self.inject and not self._body_start_done and not self._dropping:
+            self._body_start_done = True
+            self._emit(self.injector.body_start())
+            self._place_banner()
+        self._cand = self._candidate_pattern()
+        if self.plan is None and not self.gcm_pending and not self.nested:
+            self._to_passthrough = True  # nothing else to look for once the banner is placed
+
+    def _place_banner(self) -> None:
+        """At the body's start: the banner goes here, at the page's marker further on, or nowhere
+        (the page renders its own). What follows in the data at hand is looked at; a streamed
+        page whose marker comes in a later chunk declares it with a ``<meta>`` (see policy.md)."""
+        if self._body_end_done:
+            return
+        buf, lbuf = self._ahead
+        if self._page_banner_at > self._pos and self._page_banner(buf, lbuf, self._pos):
+            self._body_end_done = True  # rendered by the page (a template helper): not twice
+        elif self._manual or (
+            self._marker_at > self._pos and _MARKER.search(lbuf, self._pos) is not None
+        ):
+            self._banner_waits = True
+        else:
+            self._body_end_done = True
+            self._emit(self.injector.body_end())
+
+    @staticmethod
+    def _page_banner(buf: bytes, lbuf: bytes, start: int) -> bool:
+        """Whether a start tag with ``id="consentkit-banner"`` follows ``start`` in the buffer."""
+        k = lbuf.find(_PAGE_BANNER, start)
+        while k >= 0:
+            lt = lbuf.rfind(b"<", start, k)
+            tag = _TAG.match(buf, lt) if lt >= 0 else None
+            if tag is not None and tag.end() > k and not tag.group(1):
+                ids = _attr(_parse_attrs(tag.group(3)), b"id")
+                if ids is not None and ids.strip().lower() == _PAGE_BANNER:
+                    return True
+            k = lbuf.find(_PAGE_BANNER, k + 1)
+        return False
+
     def _close_open_construct(self, closer: bytes) -> None:
         """At the end of a truncated document, close a comment so our markup is not swallowed."""
         self._state = _DATA
@@ -736,11 +802,20 @@ class Rewriter:
         self._tail += rest
         return len(buf)
 
-    def _markup_declaration(self, buf: bytes, p: int, final: bool) -> tuple[int, bool]:
+    def _markup_declaration(self, buf: bytes, lbuf: bytes, p: int, final: bool) -> tuple[int, bool]:
         """``<!--``, ``<!...>``, ``<?...>`` or ``</`` not followed by a letter."""
         n = len(buf)
         if not final and n - p < 6 and b"<!--".startswith(buf[p : p + 4]):
             return p, True
+        if self._banner_waits and buf.startswith(b"<!--", p):
+            marker = _MARKER.match(lbuf, p)
+            if marker is not None:  # the page says where the banner goes
+                self._banner_waits = False
+                self._body_end_done = True
+                self._emit(self.injector.body_end())
+                return marker.end(), False
+            if not final and n - p < 64 and lbuf.find(b"-->", p) < 0:
+                return p, True  # too short to tell yet
         if buf.startswith(b"<!--", p):
             if buf.startswith(b">", p + 4):
                 self._emit(buf[p : p + 5])
@@ -799,10 +874,9 @@ class Rewriter:
         if name == b"select":
             self._in_select = False
             self._emit(raw)
-        elif name == b"body" and self.inject and not self._dropping and not self._body_end_done:
-            self._release_held(inject=False)
-            self._held = [raw]
-            self._held_size = len(raw)
+        elif self._prebody and name in (b"body", b"html", b"br"):
+            self._body_begins(after=b"")  # these end tags start the body, as content would
+            self._emit(raw)
         else:
             self._emit(raw)
 
@@ -836,11 +910,22 @@ class Rewriter:
                 self._html_lang(attrs)
             return
         if name == b"body":
-            self._emit(raw)
-            if self.inject and not self._body_start_done and not self._dropping:
-                self._body_start_done = True
-                self._emit(self.injector.body_start())
+            if self._prebody:
+                self._body_begins(after=raw)
+            else:
+                self._emit(raw)
             return
+        if self._prebody:
+            if name == b"frameset":
+                # A frameset page has no body: nothing of ours can show in it (its frames are
+                # pages of their own, which get the banner). Add nothing rather than break it.
+                self._prebody = False
+                self._body_end_done = self._body_start_done = True
+                self._cand = self._candidate_pattern()
+            elif name not in _HEAD_TAGS or foreign_element:
+                self._body_begins(after=b"")
+            elif name == b"meta" and (_attr(attrs, b"name") or b"").strip().lower() == _PAGE_BANNER:
+                self._manual = (_attr(attrs, b"content") or b"").strip().lower() == b"manual"
         if rule is not None and broke_out:
             # The blocked tag also ended SVG/MathML content: an empty stand-in keeps that effect.
             self._emit(b"<span hidden></span>")
@@ -1384,9 +1469,9 @@ class Rewriter:
         if not self.inject:
             self._emit(tail)
             return
-        if self._held is not None:
-            self._release_held(inject=True)
-        elif not self._body_end_done:
+        if self._prebody:  # no content at all: the additions end the document
+            self._body_begins(after=b"")
+        if self._banner_waits or not self._body_end_done:  # no marker came after all
             self._body_end_done = True
             self._out.append(self.injector.body_end())
         self._out.append(tail)
