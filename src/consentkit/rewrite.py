@@ -762,9 +762,7 @@ class Rewriter:
         buf, lbuf = self._ahead
         if self._page_banner_at > self._pos and self._page_banner(buf, lbuf, self._pos):
             self._body_end_done = True  # rendered by the page (a template helper): not twice
-        elif self._manual or (
-            self._marker_at > self._pos and _MARKER.search(lbuf, self._pos) is not None
-        ):
+        elif self._manual or (self._marker_at > self._pos and _MARKER.search(lbuf, self._pos) is not None):
             self._banner_waits = True
         else:
             self._body_end_done = True
