@@ -86,7 +86,8 @@ async def test_first_visit_page_has_no_tracker_at_all(tmp_path: Path) -> None:
     # first-party and non-executable scripts are kept, the embed has a placeholder
     assert '<script src="/static/app.js" defer></script>' in html
     assert '<script type="application/ld+json">' in html
-    assert 'class="ck-embed"' in html and 'style="width:560px;height:315px;"' in html
+    # sized by an SVG sizer's attributes, not style= (strict CSP)
+    assert 'class="ck-embed"' in html and 'viewBox="0 0 560 315" width="560" height="315"' in html
     assert "This YouTube content is blocked until you allow Marketing cookies." in html
     # a blocked element leaves a comment naming only its category
     assert "<!-- consentkit: blocked analytics -->" in html
@@ -213,7 +214,8 @@ async def test_embed_placeholder_grants_its_category_without_javascript(tmp_path
     policy = parse_policy(POLICY_YAML)
     async with client_for(tracker_app(policy, tmp_path)) as client:
         html = (await client.get("/")).text
-        form = html[html.index('<div class="ck-embed"') :]
+        assert 'form="ck-allow-marketing"' in html[html.index('<span class="ck-embed"') :]
+        form = html[html.index('<form id="ck-allow-marketing"') :]
         assert '<input type="hidden" name="categories" value="marketing">' in form
         assert 'name="action" value="embed"' in form
         response = await client.post(

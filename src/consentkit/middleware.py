@@ -447,9 +447,19 @@ class _PageInjector:
         return self.mw.renderer.style(self.csp_nonce, banner=self.show_banner)
 
     def body_start(self) -> bytes:
+        renderer = self.mw.renderer
+        # the forms embed placeholders submit (a <form> where an iframe was would end a <p>)
+        denied = [c for c in self.consent.denied if self.mw.policy.categories[c].services]
+        forms = (
+            renderer.placeholder_forms(
+                self.lang, denied, next_url=self.next_url, root_path=self.root_path, encoding=self.encoding
+            )
+            if denied
+            else b""
+        )
         if not self.show_banner:
-            return b""
-        return self._style() + self.mw.renderer.skip_link(self.lang, self.encoding)
+            return forms
+        return self._style() + renderer.skip_link(self.lang, self.encoding) + forms
 
     def body_end(self) -> bytes:
         renderer = self.mw.renderer

@@ -130,7 +130,8 @@
   }
 
   function submit(form, button) {
-    var data = { action: button ? button.value : "save", categories: [] };
+    var fixed = form.querySelector("input[type=hidden][name=action]");  /* placeholders' forms */
+    var data = { action: fixed ? fixed.value : button ? button.value : "save", categories: [] };
     var boxes = form.querySelectorAll("input[name=categories]");
     for (var i = 0; i < boxes.length; i++) {
       if (boxes[i].type === "hidden" || boxes[i].checked) data.categories.push(boxes[i].value);
@@ -159,7 +160,7 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var ours = form.closest && form.closest("#consentkit-banner, [data-consentkit-placeholder]");
+    var ours = form.closest && form.closest("#consentkit-banner, [data-consentkit-placeholder], [data-consentkit-allow]");
     if (!ours || form.hasAttribute("data-consentkit-plain")) return;
     event.preventDefault();
     submit(form, event.submitter);
