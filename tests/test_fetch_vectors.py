@@ -14,7 +14,7 @@ from consentkit.rewrite import BlockPlan
 
 from .conftest import KEY, POLICY_YAML, client_for
 from .oracle import css_urls, leaks
-from .test_fuzz import DENIED, POLICY, rewrite
+from .test_fuzz import DENIED, PLAN, POLICY, rewrite
 
 pytestmark = pytest.mark.anyio
 
@@ -76,10 +76,6 @@ VECTORS = {
     "foreignObject html style": f"<svg><foreignObject><style>a{{background:url({PIXEL})}}</style>"
     "</foreignObject></svg>",
 }
-
-
-def _both_modes(document: bytes) -> list[bytes]:
-    return [rewrite(document, cuts, plan=plan) for plan in (None, INERT) for cuts in ([], [3, 11, 40, 97])]
 
 
 @pytest.mark.parametrize("name", list(VECTORS))
@@ -174,3 +170,17 @@ async def test_the_middleware_blocks_the_new_vectors(tmp_path: Path) -> None:
         text = (await client.get("/")).text
     assert leaks(html, POLICY, DENIED)
     assert leaks(text, POLICY, DENIED) == []
+
+
+def test_noscript_loses_only_its_tracker_elements() -> None:
+    page = (
+        f'<body><noscript><p class="nojs">Please enable JavaScript.</p><img src="{PIXEL}" alt="">'
+        '<link rel="stylesheet" href="/nojs.css"></noscript><p>after</p>'
+    ).encode()
+    for plan in (PLAN, INERT):
+        out = rewrite(page, [4, 30], plan=plan)
+        assert leaks(out, POLICY, DENIED) == []
+        tree = html5lib.parse(out, namespaceHTMLElements=False, scripting=False)
+        noscript = next(e for e in tree.iter("noscript"))
+        assert [e.tag for e in noscript if isinstance(e.tag, str)] == ["p", "link"]
+        assert noscript[0].text == "Please enable JavaScript."

@@ -1447,10 +1447,10 @@ class Rewriter:
         self._ns_sub = None
         if sub.first_blocked is not None:
             self._mark_blocked(sub.first_blocked)
+        # Only the tracker elements inside go (the nested rewrite left a comment for each): the
+        # rest (a message, a stylesheet for visitors without JavaScript) stays.
         if self._ns_streaming:
             self._emit(end_raw)
-        elif sub.first_blocked is not None:
-            self._emit(self.injector.blocked(sub.first_blocked))
         else:
             self._emit(self._ns_tag + b"".join(self._ns_parts) + end_raw)
         self._ns_parts = []
