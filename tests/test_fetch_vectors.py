@@ -10,11 +10,11 @@ import html5lib
 import pytest
 
 from consentkit import parse_policy
-from consentkit.rewrite import BlockPlan
+from consentkit.rewrite import HOLD_TAG_MAX, BlockPlan, Rewriter
 
 from .conftest import KEY, POLICY_YAML, client_for
 from .oracle import css_urls, leaks
-from .test_fuzz import DENIED, PLAN, POLICY, rewrite
+from .test_fuzz import DENIED, PLAN, POLICY, Marks, rewrite
 
 pytestmark = pytest.mark.anyio
 
@@ -184,3 +184,66 @@ def test_noscript_loses_only_its_tracker_elements() -> None:
         noscript = next(e for e in tree.iter("noscript"))
         assert [e.tag for e in noscript if isinstance(e.tag, str)] == ["p", "link"]
         assert noscript[0].text == "Please enable JavaScript."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # in XHTML, <textarea>/<title>/<style> hold markup, not raw text
+        f'<textarea><img src="{PIXEL}"/></textarea>',
+        f'<title>x</title><noembed><img src="{PIXEL}"/></noembed>',
+        # a CDATA section in a script is text: the script ends at the real end tag
+        "<script>//<![CDATA[\nvar a = '</script>';\nfbq('init', '1');\n//]]></script>",
+    ],
+)
+async def test_xhtml_is_read_with_xml_rules(tmp_path: Path, body: str) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from consentkit import ConsentMiddleware
+
+    page = (
+        '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head>'
+        f"<title>t</title></head><body><p>x</p>{body}</body></html>"
+    )
+
+    async def endpoint(request: Request) -> Response:
+        return Response(page, media_type="application/xhtml+xml")
+
+    app = Starlette(routes=[Route("/", endpoint)])
+    app.add_middleware(ConsentMiddleware, policy=POLICY, secret_keys=[KEY], audit_path=tmp_path / "a.jsonl")
+    async with client_for(app) as client:
+        text = (await client.get("/")).text
+    assert "www.facebook.com" not in text and "fbq(" not in text
+    assert "<p>x</p>" in text
+
+
+def test_a_long_tag_across_many_chunks() -> None:
+    """An 8 MB inline image in 4 KB chunks comes out whole (its tag is scanned incrementally, see
+    benchmarks/chunked_tag.py for the linear cost), and what follows it is still checked."""
+    image = b'<img alt="a > b" src="data:image/png;base64,' + b"QUJD" * (2 << 20) + b'">'
+    page = b"<body><p>x</p>" + image + f'<img src="{PIXEL}" alt=""><p>end</p>'.encode()
+    rewriter = Rewriter(PLAN, Marks())
+    out = b"".join(rewriter.feed(page[i : i + 4096]) for i in range(0, len(page), 4096)) + rewriter.close()
+    assert image in out and PIXEL.encode() not in out and out.endswith(b"<p>end</p>")
+
+
+def test_what_an_endless_tag_holds_back_is_bounded() -> None:
+    """A tag that never ends is held up to HOLD_TAG_MAX, then dropped unread (fail closed)."""
+    import tracemalloc
+
+    chunk = b"A" * (64 << 10)
+    rewriter = Rewriter(PLAN, Marks())
+    tracemalloc.start()
+    try:
+        rewriter.feed(b"<body><p>x</p><img src=" + chunk)
+        for _ in range((HOLD_TAG_MAX + (24 << 20)) // len(chunk)):
+            assert rewriter.feed(chunk) in (b"", b"<!--ck-->")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.5 * HOLD_TAG_MAX
+    assert rewriter.feed(b'"><p>after</p>').endswith(b"<p>after</p>")
+    assert rewriter.first_blocked == "uninspected"

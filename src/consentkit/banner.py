@@ -332,7 +332,7 @@ class Renderer:
             msgs = self.policy.messages(lang)
             markup = "".join(
                 f'<form id="{_e(allow_form_id(cat))}" class="ck-allow" method="post"'
-                f' action="{self._action(root_path)}" hidden data-consentkit-allow'
+                f' action="{self._action(root_path)}" hidden="" data-consentkit-allow=""'
                 f' data-saved="{_e(msgs.saved)}">'
                 f'{_hidden(_NEXT, lang)}<input type="hidden" name="categories" value="{_e(cat)}">'
                 '<input type="hidden" name="action" value="embed"></form>'

@@ -226,6 +226,7 @@ class _PageResponder:
         "send_next",
         "start",
         "transform",
+        "xml",
     )
 
     def __init__(
@@ -241,6 +242,7 @@ class _PageResponder:
         self.injector: _PageInjector | None = None
         self.plan: BlockPlan | None = None
         self.transform = False
+        self.xml = False
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -295,6 +297,7 @@ class _PageResponder:
             await self.send_next(message)
             return
         self.transform = True
+        self.xml = media == b"application/xhtml+xml"  # XML rules: no raw-text elements
         self.start = message
         injector = _PageInjector(self, content_type)
         message["headers"] = headers = [h for h in headers if h[0].lower() != b"content-length"]
@@ -316,11 +319,14 @@ class _PageResponder:
                 injector,
                 consent_mode=self.mw.consent_mode,
                 on_blocked=injector.blocked_in_page,
+                xml=self.xml,
             )
         if out is None:
             rewriter = self.rewriter
             if rewriter is None:
-                self.rewriter = rewriter = Rewriter(self.plan, injector, consent_mode=self.mw.consent_mode)
+                self.rewriter = rewriter = Rewriter(
+                    self.plan, injector, consent_mode=self.mw.consent_mode, xml=self.xml
+                )
                 injector.rewriter = rewriter
             out = rewriter.feed(body)
             if not more:

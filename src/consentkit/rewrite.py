@@ -392,10 +392,13 @@ class Rewriter:
         *,
         consent_mode: bool = False,
         nested: bool = False,
+        xml: bool = False,
     ) -> None:
         self.plan = plan if plan is not None and plan.denied else None
         self.injector: Injector = injector if injector is not None else _CommentsOnly()
         self.nested = nested
+        #: An XHTML page (application/xhtml+xml): read with XML rules, no raw-text elements.
+        self.xml = xml
         self.inject = injector is not None and not nested
         self.inert = self.plan is not None and self.plan.mode == "inert" and not nested
         self.gcm_pending = consent_mode and not nested
@@ -827,8 +830,8 @@ class Rewriter:
         if buf.startswith(b"</>", p):
             self._emit(b"</>")
             return p + 3, False
-        if self._foreign.foreign_node:
-            # In SVG/MathML a CDATA section is text up to "]]>"; elsewhere it is a bogus comment.
+        if self._foreign.foreign_node or self.xml:
+            # In SVG/MathML (and XHTML) a CDATA section is text up to "]]>"; elsewhere it is a bogus comment.
             if not final and n - p < 9 and b"<![CDATA[".startswith(buf[p : p + 9]):
                 return p, True
             if buf.startswith(b"<![CDATA[", p):
@@ -887,7 +890,7 @@ class Rewriter:
             self._foreign_changed(was)
         else:
             namespace, broke_out = HTML, False
-        foreign_element = namespace != HTML
+        foreign_element = namespace != HTML or self.xml  # XML rules: no raw text anywhere
         self._namespace = namespace
         self_closing = slash and foreign_element
         for frame in self._frames:
@@ -926,7 +929,7 @@ class Rewriter:
                 self._manual = (_attr(attrs, b"content") or b"").strip().lower() == b"manual"
         if rule is not None and broke_out:
             # The blocked tag also ended SVG/MathML content: an empty stand-in keeps that effect.
-            self._emit(b"<span hidden></span>")
+            self._emit(b'<span hidden=""></span>')
         if name in (b"svg", b"math") and foreign_element:
             if rule is None:
                 self._emit(raw)
@@ -1124,7 +1127,7 @@ class Rewriter:
         if google:
             self._emit_consent_mode()
         if self._hold_markup:
-            sub = Rewriter(self.plan, None, nested=True)
+            sub = Rewriter(self.plan, None, nested=True, xml=self.xml)
             content = sub.feed(content) + sub.close()
             if sub.first_blocked is not None:
                 self._mark_blocked(sub.first_blocked)
@@ -1136,7 +1139,7 @@ class Rewriter:
         assert plan is not None
         if self._hold_markup:
             # SVG/MathML (or <select>) <style>: its content is markup, its text the stylesheet.
-            sub = Rewriter(plan, None, nested=True)
+            sub = Rewriter(plan, None, nested=True, xml=self.xml)
             rewritten = sub.feed(content) + sub.close()
             text = html.unescape(_TAGS_AND_COMMENTS.sub(b"", content).decode("utf-8", "replace"))
             _, rule = neutralize_css(plan, text) if might_fetch(content) else (text, None)
@@ -1389,7 +1392,7 @@ class Rewriter:
     def _inert_tag(name: bytes, attrs: Attrs, rule: Rule, hidden: bool = False) -> bytes:
         parts = [b"<", name, b' data-consentkit-category="', _esc(rule.category), b'"']
         if hidden:
-            parts.append(b" hidden")
+            parts.append(b' hidden=""')
         for attr_name, value, text in attrs:
             if attr_name.startswith(b"data-consentkit-"):
                 continue
