@@ -147,8 +147,14 @@ _GOOGLE_INLINE: Final = (b"gtag(", b"googletagmanager.com", b"google-analytics.c
 HOLD_SCRIPT_MAX: Final = 1 << 20  # inline scripts are inspected whole up to this size, else blocked
 HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is replaced whole up to this size
 # Where the page places the banner itself, and the start tag of a banner it rendered itself.
-_MARKER: Final = re.compile(rb"<!--[\t\n\f\r ]*consentkit:banner[\t\n\f\r ]*-->")
+_MARKER: Final = re.compile(rb"<!--[\t\n\f\r ]*consentkit:banner[\t\n\f\r ]*-->", re.I)
 _PAGE_BANNER: Final = b"consentkit-banner"
+# Whitespace and head tags that need no look before the body starts (nothing to block).
+_HEAD_SKIP: Final = re.compile(
+    rb"(?:[\t\n\f\r ]++|<(?:html|head|base|basefont|bgsound|link|meta)(?=[\t\n\f\r />])" + _ATTRS + rb">"
+    rb"|</(?!(?:body|html|br)[\t\n\f\r />])[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)*+",
+    re.I,
+)
 # Start tags that "in head" and before it keep the body from starting (others start it).
 _HEAD_TAGS: Final = frozenset(
     {b"html", b"head", b"base", b"basefont", b"bgsound", b"link", b"meta", b"noframes", b"script", b"style",
@@ -416,7 +422,7 @@ class Rewriter:
         #: The banner waits for the page's marker (<!-- consentkit:banner -->) further on.
         self._banner_waits = False
         self._manual = False  # <meta name="consentkit-banner" content="manual">: wait for the marker
-        self._ahead = (b"", b"")
+        self._ahead = b""
         self._pos = 0  # where in the buffer the scanner is (for look-ahead at the body's start)
         self._marker_at = -1  # the last marker in the buffer
         self._page_banner_at = -1  # the last "consentkit-banner" in the buffer
@@ -615,20 +621,40 @@ class Rewriter:
 
     def _run(self, data: bytes, final: bool) -> None:
         buf = self._pending + data if self._pending else data
-        lbuf = buf.lower()
-        self._ahead = (buf, lbuf)
         n = len(buf)
+        # With nothing to block, only the head is scanned (then the rest passes through): lower
+        # just that much, and all of it as soon as anything else is needed.
+        partial = self.plan is None and self._prebody and not self.nested and n > 8192
+        lbuf = buf[:8192].lower() if partial else buf.lower()
+        self._ahead = buf
         i = 0
         if self._prebody or self._banner_waits:
-            self._marker_at = lbuf.rfind(b"consentkit:banner")
-            self._page_banner_at = lbuf.rfind(_PAGE_BANNER)
-            if self._banner_waits and self._page_banner_at >= 0 and self._page_banner(buf, lbuf, 0):
+            self._marker_at = buf.rfind(b"consentkit:banner")
+            self._page_banner_at = buf.rfind(_PAGE_BANNER)
+            if self._banner_waits and self._page_banner_at >= 0 and self._page_banner(buf, 0):
                 self._banner_waits = False  # the page renders its own banner
         cand: re.Match[bytes] | None = None
         cand_pattern: re.Pattern[bytes] | None = None
         while i < n or (final and self._state not in (_DATA, _PLAIN)):
             state = self._state
+            if partial and (
+                state != _DATA or not (self._prebody or self._to_passthrough) or i + 1024 > len(lbuf)
+            ):
+                partial = False
+                lbuf = buf.lower()
+                cand_pattern = None
             if state == _DATA:
+                if self._prebody and self.plan is None:
+                    # Nothing to block: whitespace and the head's ordinary tags need no look.
+                    head = _HEAD_SKIP.match(buf, i)
+                    if head is not None and head.end() > i:
+                        j = head.end()
+                        if buf.find(_PAGE_BANNER, i, j) >= 0:
+                            j = buf.rfind(b"<", i, buf.find(_PAGE_BANNER, i, j))  # look at that tag
+                        self._emit(buf[i:j])
+                        i = j
+                        if i >= n:
+                            break
                 self._pos = i
                 if self._to_passthrough and not self._banner_waits and not self._frames:
                     self._passthrough = True
@@ -638,6 +664,10 @@ class Rewriter:
                 if cand_pattern is not self._cand or (cand is not None and cand.start() < i):
                     cand_pattern = self._cand
                     cand = cand_pattern.search(lbuf, i)
+                    if partial and (cand is None or cand.start() + 1024 > len(lbuf)):
+                        partial = False  # the head goes on: lower all of it
+                        lbuf = buf.lower()
+                        cand = cand_pattern.search(lbuf, i)
                 p = cand.start() if cand is not None else n
                 target = p
                 skip = _SKIP_BLOCKING if self.plan is not None and not self._dropping else _SKIP
@@ -762,27 +792,27 @@ class Rewriter:
         page whose marker comes in a later chunk declares it with a ``<meta>`` (see policy.md)."""
         if self._body_end_done:
             return
-        buf, lbuf = self._ahead
-        if self._page_banner_at > self._pos and self._page_banner(buf, lbuf, self._pos):
+        buf = self._ahead
+        if self._page_banner_at > self._pos and self._page_banner(buf, self._pos):
             self._body_end_done = True  # rendered by the page (a template helper): not twice
-        elif self._manual or (self._marker_at > self._pos and _MARKER.search(lbuf, self._pos) is not None):
+        elif self._manual or (self._marker_at > self._pos and _MARKER.search(buf, self._pos) is not None):
             self._banner_waits = True
         else:
             self._body_end_done = True
             self._emit(self.injector.body_end())
 
     @staticmethod
-    def _page_banner(buf: bytes, lbuf: bytes, start: int) -> bool:
+    def _page_banner(buf: bytes, start: int) -> bool:
         """Whether a start tag with ``id="consentkit-banner"`` follows ``start`` in the buffer."""
-        k = lbuf.find(_PAGE_BANNER, start)
+        k = buf.find(_PAGE_BANNER, start)
         while k >= 0:
-            lt = lbuf.rfind(b"<", start, k)
+            lt = buf.rfind(b"<", start, k)
             tag = _TAG.match(buf, lt) if lt >= 0 else None
             if tag is not None and tag.end() > k and not tag.group(1):
                 ids = _attr(_parse_attrs(tag.group(3)), b"id")
-                if ids is not None and ids.strip().lower() == _PAGE_BANNER:
+                if ids is not None and ids.strip() == _PAGE_BANNER:
                     return True
-            k = lbuf.find(_PAGE_BANNER, k + 1)
+            k = buf.find(_PAGE_BANNER, k + 1)
         return False
 
     def _close_open_construct(self, closer: bytes) -> None:
@@ -809,13 +839,13 @@ class Rewriter:
         if not final and n - p < 6 and b"<!--".startswith(buf[p : p + 4]):
             return p, True
         if self._banner_waits and buf.startswith(b"<!--", p):
-            marker = _MARKER.match(lbuf, p)
+            marker = _MARKER.match(buf, p)
             if marker is not None:  # the page says where the banner goes
                 self._banner_waits = False
                 self._body_end_done = True
                 self._emit(self.injector.body_end())
                 return marker.end(), False
-            if not final and n - p < 64 and lbuf.find(b"-->", p) < 0:
+            if not final and n - p < 64 and buf.find(b"-->", p) < 0:
                 return p, True  # too short to tell yet
         if buf.startswith(b"<!--", p):
             if buf.startswith(b">", p + 4):
