@@ -73,6 +73,7 @@ VECTORS = {
     "math mi html": f"<math><mi><b>x</b></mi><style><img src={PIXEL}></style></math>",
     "math annotation-xml html": '<math><annotation-xml encoding="text/html"><style>x</style></annotation-xml>'
     f"<style><img src={PIXEL}></style></math>",
+    "svg end tag of an element not followed": f"<svg><g><desc></g><style><img src={PIXEL}></style></svg>",
     "foreignObject html style": f"<svg><foreignObject><style>a{{background:url({PIXEL})}}</style>"
     "</foreignObject></svg>",
 }

@@ -64,6 +64,10 @@ class ForeignStack:
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
+        #: An end tag matched no element we follow: it may have closed one we do not (an SVG
+        #: element left untracked, an HTML element below the <svg>). Until the stack empties,
+        #: raw-text elements are read as markup too (the side that can only block more).
+        self.uncertain = False
 
     def __bool__(self) -> bool:
         return bool(self.nodes)
@@ -94,6 +98,8 @@ class ForeignStack:
         """Pop until the current node is HTML, an integration point, or nothing is left."""
         while self.nodes and self.nodes[-1][1] != HTML and not self.nodes[-1][2]:
             self.nodes.pop()
+        if not self.nodes:
+            self.uncertain = False
 
     def start(
         self, name: bytes, attrs: list[tuple[bytes, bytes | None, bytes]], self_closing: bool
@@ -166,10 +172,13 @@ class ForeignStack:
                 node = self.nodes[index][0]
                 if node == name:
                     del self.nodes[index:]
+                    if not self.nodes:
+                        self.uncertain = False
                     return
                 if index == 0 or self.nodes[index - 1][1] == HTML:
                     if index == 0:
-                        return  # not ours: an HTML element below the <svg> may close it all
+                        self.uncertain = True  # an element we do not follow may have closed
+                        return
                     self._html_end(name)
                     return
             return
@@ -181,9 +190,12 @@ class ForeignStack:
             node, ns, point = self.nodes[index]
             if ns == HTML and node == name:
                 del self.nodes[index:]
+                if not self.nodes:
+                    self.uncertain = False
                 return
             if point or (ns == HTML and node in _SPECIAL):
                 return  # a special element: the end tag is ignored
+        self.uncertain = True
         # Not found among our nodes: it closes an HTML element below the <svg>, if there is one.
         # The caller decides (it cannot know that element exists).
 

@@ -10,9 +10,11 @@ The few constructs that matter (``<script``, ``<iframe``, comments, raw-text ele
 chunk; the text and tags in between are checked by a second, C-level scan that follows
 the HTML tokenizer's attribute quoting exactly, so that a ``<script`` inside an attribute
 value is never taken for a tag, and copied through untouched. The tokenizer's raw-text
-rules are followed (``</body>`` inside a script or ``<textarea>`` is text). Inside SVG and
-MathML, where those rules do not apply, everything is treated as markup: the direction
-in which a mistake can only block too much, never too little.
+rules are followed (``</body>`` inside a script or ``<textarea>`` is text), and the tree
+builder's namespace rules for SVG and MathML (``namespaces.py``: breakouts, integration
+points), where there is no raw text. What each tag fetches is decided in ``fetches.py`` (every
+URL-valued attribute, CSS via ``css.py``); an incomplete tag cut across chunks is followed by
+``tagscan.py`` in linear time. consentkit's own markup goes where the body starts.
 """
 
 from __future__ import annotations
@@ -972,7 +974,7 @@ class Rewriter:
             self._in_select = False  # these close an open <select>
         # Inside <select>, parsers disagree on whether <style>, <title>... start raw text
         # (older ones ignore those tags): read their content as markup, the safe side.
-        foreign = foreign_element or (self._in_select and name != b"script")
+        foreign = foreign_element or ((self._in_select or self._foreign.uncertain) and name != b"script")
         if name == b"script" and not foreign_element:
             self._script(raw, attrs, rule)
         elif name == b"script" and rule is None and not slash and self._checks_inline():
