@@ -280,7 +280,7 @@ def attribute_actions(
             else:
                 rule = plan.url_rule(value)
         elif (
-            name not in _MEDIA
+            (name not in _MEDIA or namespace != HTML)  # (SVG "picture" is no media element)
             and _LAZY_NAME.match(attr_name)
             and not attr_name.startswith(b"data-consentkit-")
         ):
