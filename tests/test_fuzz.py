@@ -331,6 +331,7 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
         b"<scr" + b"ipt src=https://www.googletagmanager.com/x></script>",
         b"<script>var x = '<!--<script>'; fbq('track');</script>",
         b'<svg><desc><b>x</b></desc><picture data-src="https://www.googletagmanager.com/gtag/js?id=G-1">',
+        b"<svg></p><textarea><script src=//connect.facebook.net/x.js></script></textarea>",
     ],
 )
 def test_known_tricky_cases(document: bytes) -> None:

@@ -68,6 +68,9 @@ class ForeignStack:
         #: element left untracked, an HTML element below the <svg>). Until the stack empties,
         #: raw-text elements are read as markup too (the side that can only block more).
         self.uncertain = False
+        #: ``</p>``/``</br>`` in SVG/MathML: browsers now pop the foreign elements, older parsers
+        #: (and html5lib) keep them. Raw-text elements are read as markup for the rest of the page.
+        self.end_p_seen = False
 
     def __bool__(self) -> bool:
         return bool(self.nodes)
@@ -164,6 +167,7 @@ class ForeignStack:
             return
         if self.nodes[-1][1] != HTML:
             if name in (b"p", b"br"):
+                self.end_p_seen = True
                 self._pop_to_html()
                 if self.nodes:
                     self._html_end(name)

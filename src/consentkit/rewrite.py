@@ -974,7 +974,8 @@ class Rewriter:
             self._in_select = False  # these close an open <select>
         # Inside <select>, parsers disagree on whether <style>, <title>... start raw text
         # (older ones ignore those tags): read their content as markup, the safe side.
-        foreign = foreign_element or ((self._in_select or self._foreign.uncertain) and name != b"script")
+        doubt = self._in_select or self._foreign.uncertain or self._foreign.end_p_seen
+        foreign = foreign_element or (doubt and name != b"script")
         if name == b"script" and not foreign_element:
             self._script(raw, attrs, rule)
         elif name == b"script" and rule is None and not slash and self._checks_inline():
