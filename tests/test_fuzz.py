@@ -99,6 +99,9 @@ NAMES = [
     "div", "p", "a", "span", "script", "SCRIPT", "Script", "style", "textarea", "title", "xmp", "iframe", "img",
     "image", "noscript", "svg", "math", "mi", "object", "embed", "link", "source", "video", "template", "body",
     "html", "head", "table", "select", "plaintext", "noembed", "br", "input", "form",
+    # issue #14: more elements that fetch, SVG/MathML integration points, breakouts
+    "meta", "base", "a", "area", "td", "desc", "foreignObject", "mtext", "annotation-xml", "use", "feImage",
+    "set", "picture", "b", "font", "frameset", "frame",
 ]  # fmt: skip
 ATTR_NAMES = [
     "src",
@@ -112,6 +115,22 @@ ATTR_NAMES = [
     "DATA-CONSENT",
     "class",
     "title",
+    # issue #14: every attribute a browser (or a lazy loader) fetches from
+    "data-src",
+    "data-srcset",
+    "data-bg",
+    "data-lazy-src",
+    "style",
+    "background",
+    "ping",
+    "srcdoc",
+    "xlink:href",
+    "poster",
+    "http-equiv",
+    "content",
+    "encoding",
+    "to",
+    "lowsrc",
 ]
 TEXTS = [
     "hello",
@@ -134,7 +153,20 @@ values = st.one_of(
     st.sampled_from(
         ["marketing", "analytics", "MARKETING", " marketing ", "necessary", "stylesheet preconnect"]
     ),
-    st.sampled_from(["text/javascript", "module", "application/ld+json", "text/plain", ""]),
+    st.sampled_from(["text/javascript", "module", "application/ld+json", "text/plain", "", "importmap"]),
+    st.sampled_from(
+        [
+            "background:url(https://www.facebook.com/tr)",
+            "background:u\\72l(//connect.facebook.net/x.png)",
+            "color:red;background-image:image-set('https://static.hotjar.com/a.png' 1x)",
+            "javascript:'<script src=//connect.facebook.net/x.js></script>'",
+            "data:text/html,<img src=https://www.facebook.com/tr>",
+            "0;url=https://www.facebook.com/x",
+            "refresh",
+            "text/html",
+            "image",
+        ]
+    ),
     st.text(alphabet="<>\"'= /ab-&;#", max_size=8),
 )
 
@@ -193,6 +225,20 @@ fragment = st.one_of(
             '<iframe srcdoc="<script src=https://www.googletagmanager.com/x></script>"></iframe>',
             '<img src="https://www.facebook.com/tr?id=1"/>',
             '<div data-consent="marketing"><b>x</b></div>',
+            # issue #14
+            "<style>@import url(https://www.googletagmanager.com/f.css);p{}</style>",
+            "<style>a{background:url(//www.facebook.com/tr)}</style>",
+            '<script type="importmap">{"imports":{"a":"https://connect.facebook.net/x.js"}}</script>',
+            "<svg><desc><b>x</b></desc>",
+            "<svg><foreignObject><div>x</div></foreignObject><title>Logo",
+            "<math><mi><b>x</b></mi>",
+            '<math><annotation-xml encoding="text/html">',
+            "</p>",
+            "</br>",
+            '<img data-src="https://www.facebook.com/tr">',
+            '<a href=/ ping="https://www.facebook.com/p">',
+            '<svg><image href="https://www.facebook.com/i"/>',
+            '<meta http-equiv="refresh" content="0;url=https://www.facebook.com/">',
         ]
     ),
 )
@@ -284,6 +330,8 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
         b"<div data-consent=marketing><img src=/pixel.png>",  # never closed
         b"<scr" + b"ipt src=https://www.googletagmanager.com/x></script>",
         b"<script>var x = '<!--<script>'; fbq('track');</script>",
+        b'<svg><desc><b>x</b></desc><picture data-src="https://www.googletagmanager.com/gtag/js?id=G-1">',
+        b"<svg></p><textarea><script src=//connect.facebook.net/x.js></script></textarea>",
     ],
 )
 def test_known_tricky_cases(document: bytes) -> None:

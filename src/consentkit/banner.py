@@ -85,6 +85,11 @@ def nonce_attr(nonce: str | None) -> bytes:
     return b' nonce="' + _e(nonce).encode("ascii", "xmlcharrefreplace") + b'"' if nonce else b""
 
 
+def allow_form_id(category: str) -> str:
+    """The id of the hidden form that grants ``category`` from an embed placeholder."""
+    return "ck-allow-" + category
+
+
 def escape_url(url: str) -> bytes:
     return _e(url).encode("ascii", "xmlcharrefreplace")
 
@@ -412,27 +417,64 @@ class Renderer:
         root_path: str = "",
         encoding: str = "ascii",
     ) -> bytes:
-        """A box standing in for a blocked embed, with a button that grants its category."""
+        """A box standing in for a blocked embed, with a button that grants its category.
+
+        Phrasing content only (spans, an SVG sizer, an ``<input>`` button whose form is among
+        ``placeholder_forms``), so it fits wherever the iframe was (in a ``<p>``, ``<a>`` or
+        ``<button>``) without reshaping the page, and no ``style=`` (strict CSP): the embed's
+        size comes from the sizer's width/height attributes.
+        """
         msgs = self.policy.messages(lang)
         label = msgs.category_labels.get(rule.category, rule.category)
-        size = "".join(f"{prop}:{value};" for prop, value in (("width", width), ("height", height)) if value)
-        style = f' style="{size}"' if size else ""
         text = _fill(msgs.embed_blocked, {"service": _e(rule.service), "category": _e(label)})
         button = _fill(msgs.embed_allow, {"category": _e(label)})
+        sizer = ""
+        if width and height and width.endswith("px") and height.endswith("px"):
+            w, h = width[:-2], height[:-2]
+            sizer = (
+                f'<svg class="ck-embed-size" viewBox="0 0 {w} {h}" width="{w}" height="{h}"'
+                ' aria-hidden="true" focusable="false"></svg>'
+            )
         markup = (
-            f'<div class="ck-embed" data-consentkit-placeholder="{_e(rule.category)}"{style}'
-            f' lang="{_e(lang)}"{_dir(lang)} data-saved="{_e(msgs.saved)}">'
-            f"<p>{text}</p>"
-            f'<form method="post" action="{self._action(root_path)}">'
-            f"{_hidden(_NEXT, lang, self.policy.version)}"
-            f'<input type="hidden" name="categories" value="{_e(rule.category)}">'
-            f'<button class="ck-btn" type="submit" name="action" value="embed">{button}</button></form>'
+            f'<span class="ck-embed" data-consentkit-placeholder="{_e(rule.category)}"'
+            f' lang="{_e(lang)}"{_dir(lang)} data-saved="{_e(msgs.saved)}">{sizer}'
+            f'<span class="ck-embed-in"><span class="ck-embed-text">{text}</span>'
+            f'<input class="ck-btn" type="submit" form="{_e(allow_form_id(rule.category))}" value="{button}">'
+            "</span>"
         )
-        return _Template(markup, encoding).render(escape_url(next_url), b"")
+        return _Template(markup, encoding).render(b"", b"")
 
     @staticmethod
     def placeholder_close() -> bytes:
-        return b"</div>"
+        return b"</span>"
+
+    def placeholder_forms(
+        self,
+        lang: str,
+        categories: Iterable[str],
+        *,
+        next_url: str,
+        root_path: str = "",
+        encoding: str = "ascii",
+    ) -> bytes:
+        """The hidden forms placeholders' buttons submit (one per category, placed where the
+        body starts: a ``<form>`` where the iframe was would end an open ``<p>``)."""
+        cats = tuple(sorted(categories))
+        key = ("allow", lang, root_path, cats, encoding)
+        template = self._cache.get(key)
+        if template is None:
+            msgs = self.policy.messages(lang)
+            markup = "".join(
+                f'<form id="{_e(allow_form_id(cat))}" class="ck-allow" method="post"'
+                f' action="{self._action(root_path)}" hidden="" data-consentkit-allow=""'
+                f' data-saved="{_e(msgs.saved)}">'
+                f"{_hidden(_NEXT, lang, self.policy.version)}"
+                f'<input type="hidden" name="categories" value="{_e(cat)}">'
+                '<input type="hidden" name="action" value="embed"></form>'
+                for cat in cats
+            )
+            template = self._template(key, markup)
+        return template.render(escape_url(next_url), b"")
 
     def consent_mode(self, consent: Consent, root_path: str, nonce: str | None) -> bytes:
         """The script tag that sets Google Consent Mode defaults from the visitor's choices."""

@@ -94,6 +94,7 @@ class PageMemo:
         *,
         consent_mode: bool,
         on_blocked: Callable[[str | None], None],
+        xml: bool = False,
     ) -> bytes | None:
         """The rewritten page; ``on_blocked`` learns what was blocked before anything is injected.
 
@@ -103,7 +104,7 @@ class PageMemo:
         if len(body) > self.max_page:
             return None
         plan_key = (plan.denied, plan.mode) if plan is not None and plan.denied else None
-        key = (hash(body), len(body), plan_key, consent_mode)
+        key = (hash(body), len(body), plan_key, consent_mode, xml)
         entry = self._entries.get(key)
         if entry is None or entry.body != body:
             if key not in self._seen:
@@ -113,7 +114,7 @@ class PageMemo:
                 return None
             if _MARK in body:  # the page itself holds our slot marker: do not memoise it
                 return None
-            entry = self._record(body, plan, consent_mode)
+            entry = self._record(body, plan, consent_mode, xml)
             self._store(key, entry)
         else:  # most recently used last
             del self._entries[key]
@@ -121,9 +122,9 @@ class PageMemo:
         on_blocked(entry.first_blocked)
         return _replay(entry, injector)
 
-    def _record(self, body: bytes, plan: BlockPlan | None, consent_mode: bool) -> _Entry:
+    def _record(self, body: bytes, plan: BlockPlan | None, consent_mode: bool, xml: bool) -> _Entry:
         recorder = _Recorder()
-        rewriter = Rewriter(plan, recorder, consent_mode=consent_mode)
+        rewriter = Rewriter(plan, recorder, consent_mode=consent_mode, xml=xml)
         output = rewriter.feed(body) + rewriter.close()
         pieces = _SLOT_RE.split(output)
         parts: list[bytes | int] = []

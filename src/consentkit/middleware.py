@@ -376,6 +376,7 @@ class _PageResponder:
         "start",
         "transcoder",
         "transform",
+        "xml",
     )
 
     def __init__(
@@ -408,6 +409,8 @@ class _PageResponder:
         #: Whether the app's current body message is followed by more (compressed bodies).
         self.raw_more = True
         self.transcoder: Transcoder | None = None
+        #: Read the page with XML rules (XHTML: no raw-text elements).
+        self.xml = False
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -534,6 +537,7 @@ class _PageResponder:
         headers.extend(await injector.start_headers())
         self.injector = injector
         self.markup = cast(Injector, XhtmlInjector(injector)) if xml else injector
+        self.xml = xml
         return True
 
     async def _body(self, body: bytes, more: bool) -> None:
@@ -624,11 +628,14 @@ class _PageResponder:
                 markup,
                 consent_mode=self.mw.consent_mode,
                 on_blocked=injector.blocked_in_page,
+                xml=self.xml,
             )
         if out is None:
             rewriter = self.rewriter
             if rewriter is None:
-                self.rewriter = rewriter = Rewriter(self.plan, markup, consent_mode=self.mw.consent_mode)
+                self.rewriter = rewriter = Rewriter(
+                    self.plan, markup, consent_mode=self.mw.consent_mode, xml=self.xml
+                )
                 injector.rewriter = rewriter
             out = rewriter.feed(data)
             if not more:
@@ -858,15 +865,25 @@ class _PageInjector:
         return self.mw.renderer.stylesheet(self.root_path, self.style_nonce)
 
     def body_start(self) -> bytes:
+        renderer = self.mw.renderer
+        # the forms embed placeholders submit (a <form> where an iframe was would end a <p>)
+        denied = [c for c in self.consent.denied if self.mw.policy.categories[c].services]
+        forms = (
+            renderer.placeholder_forms(
+                self.lang, denied, next_url=self.next_url, root_path=self.root_path, encoding=self.encoding
+            )
+            if denied
+            else b""
+        )
         if not self.adds:
-            return b""
+            return forms
         if self.show_banner:
-            return self._style() + self.mw.renderer.skip_link(self.lang, self.encoding)
+            return self._style() + renderer.skip_link(self.lang, self.encoding) + forms
         if self.flash and not self.flash_done:
             # first in the page, where a sighted visitor returning from a decision sees it
             self.flash_done = True
-            return self._style() + self.mw.renderer.status(self.lang, "saved", self.encoding)
-        return b""
+            return self._style() + renderer.status(self.lang, "saved", self.encoding) + forms
+        return forms
 
     def banner(self) -> bytes:
         """The banner exactly as injected (``consentkit.jinja`` and the Django tag render the same)."""
@@ -898,8 +915,9 @@ class _PageInjector:
                 parts.append(
                     renderer.settings_control(self.lang, self.next_url, self.root_path, self.encoding)
                 )
-        blocked = self.rewriter.first_blocked if self.rewriter is not None else self.first_blocked
-        if self.mw.policy.blocking.mode == "inert" and (self.show_banner or blocked is not None):
+        # Placed where the body starts, before most of what may be blocked is seen: in inert
+        # mode the activation script comes whenever something may be.
+        if self.mw.policy.blocking.mode == "inert" and (self.show_banner or self.responder.plan is not None):
             parts.append(renderer.activate_script(self.root_path, self.csp_nonce))
         if not parts:
             return b""

@@ -10,9 +10,11 @@ The few constructs that matter (``<script``, ``<iframe``, comments, raw-text ele
 chunk; the text and tags in between are checked by a second, C-level scan that follows
 the HTML tokenizer's attribute quoting exactly, so that a ``<script`` inside an attribute
 value is never taken for a tag, and copied through untouched. The tokenizer's raw-text
-rules are followed (``</body>`` inside a script or ``<textarea>`` is text). Inside SVG and
-MathML, where those rules do not apply, everything is treated as markup: the direction
-in which a mistake can only block too much, never too little.
+rules are followed (``</body>`` inside a script or ``<textarea>`` is text), and the tree
+builder's namespace rules for SVG and MathML (``namespaces.py``: breakouts, integration
+points), where there is no raw text. What each tag fetches is decided in ``fetches.py`` (every
+URL-valued attribute, CSS via ``css.py``); an incomplete tag cut across chunks is followed by
+``tagscan.py`` in linear time. consentkit's own markup goes where the body starts.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Protocol
 
+from .css import might_fetch
+from .fetches import attribute_actions, element_rule, fetching_attribute, json_urls_rule, neutralize_css
+from .namespaces import BREAKOUT, HTML, ForeignStack
 from .rules import BlockPlan, Rule, google_tag_inline
+from .tagscan import TagScanner
 from .urls import url_host
 
 __all__ = ["BlockPlan", "Injector", "Rewriter", "Rule", "url_host"]
@@ -40,8 +46,30 @@ _ATTRS: Final = (
 )
 _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
 # Text, stray "<" and complete ordinary tags: stops at anything else or at an incomplete tag.
+# Text, stray "<" and complete ordinary tags: stops at anything else or at an incomplete tag.
 _SKIP: Final = re.compile(
     rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)[^<]*+)*+"
+)
+# Attributes that may fetch (or name a category) on any element: with something to block,
+# a tag holding one is not ordinary, and _SKIP_BLOCKING stops before it.
+_ATTENTION_NAME: Final = (
+    rb"(?i:(?:data-consent|style|background|ping|src|http-equiv)(?=[\t\n\f\r /=>])"
+    rb"|data-[^\t\n\f\r /=>]*?(?:src|bg|background|poster|lazy|original|image|img|url|echo|href))"
+)
+_ATTENTION: Final = re.compile(_ATTENTION_NAME)
+# The same, after its first character (a quick test of that character comes first).
+_ATTENTION_TAIL: Final = (
+    rb"(?<=[bBdDhHpPsS])(?i:(?<=d)ata-consent|(?<=s)tyle|(?<=b)ackground|(?<=p)ing|(?<=s)rc|(?<=h)ttp-equiv)"
+    rb"(?=[\t\n\f\r /=>])"
+    rb"|(?<=[dD])(?i:ata-[^\t\n\f\r /=>]*?(?:src|bg|background|poster|lazy|original|image|img|url|echo|href))"
+)
+_ATTR_NAME_START: Final = rb"|[^\t\n\f\r />][^\t\n\f\r /=>]*+"
+_SKIP_BLOCKING: Final = re.compile(
+    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+"
+    + _ATTRS.replace(
+        _ATTR_NAME_START, rb"|(?![bBdDhHpPsS](?:" + _ATTENTION_TAIL + rb"))" + _ATTR_NAME_START[1:], 1
+    )
+    + rb">)[^<]*+)*+"
 )
 _ATTR: Final = re.compile(
     rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
@@ -54,6 +82,7 @@ _SCRIPT_TOKENS: Final = re.compile(rb"<!--|-->|</script(?=[\t\n\f\r />])|<script
 _FOREIGN_SCRIPT_TOKENS: Final = re.compile(
     rb"<!--|<!\[cdata\[|</script(?=[\t\n\f\r />])"
 )  # lower-cased input
+_FOREIGN_STYLE_TOKENS: Final = re.compile(rb"<!--|<!\[cdata\[|</style(?=[\t\n\f\r />])")
 _TOKEN_ROOM: Final = 10  # bytes kept back so that no token is cut at a chunk boundary
 _DATA_CONSENT: Final = b"data-consent"
 
@@ -66,8 +95,6 @@ _VOID: Final = frozenset(
         b"source", b"track", b"wbr", b"param", b"keygen", b"frame",
     }
 )  # fmt: skip
-_URL_ELEMENTS: Final = frozenset({b"img", b"image", b"embed", b"source", b"video", b"audio", b"object"})
-_URL_ATTRS: Final = (b"src", b"srcset", b"href", b"xlink:href", b"data", b"poster", b"imagesrcset")
 _HINT_RELS: Final = frozenset(
     {"preconnect", "dns-prefetch", "preload", "prefetch", "stylesheet", "modulepreload", "prerender"}
 )
@@ -83,29 +110,27 @@ _JS_TYPES: Final = frozenset(
 _BLOCKING_CANDIDATES: Final = (
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
     b"plaintext", b"img", b"image", b"embed", b"object", b"link", b"source", b"video", b"audio",
-    b"html", b"body", b"svg", b"math", b"select",
+    b"html", b"body", b"svg", b"math", b"select", b"base",
 )  # fmt: skip
-# Start tags that end SVG/MathML content (the HTML parser pops back to HTML for them).
-_BREAKOUT: Final = (
-    b"b", b"big", b"blockquote", b"body", b"br", b"center", b"code", b"dd", b"div", b"dl", b"dt", b"em",
-    b"embed", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"head", b"hr", b"i", b"img", b"li", b"listing",
-    b"menu", b"meta", b"nobr", b"ol", b"p", b"pre", b"ruby", b"s", b"small", b"span", b"strong", b"strike",
-    b"sub", b"sup", b"table", b"tt", b"u", b"ul", b"var", b"font",
+# In SVG/MathML content (no integration point open): what can leave it or enter an
+# integration point, and the elements that fetch. Other foreign elements need no tracking:
+# under foreign rules they cannot change which rules read the next tag.
+_FOREIGN_CANDIDATES: Final = (
+    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
+    b"plaintext", b"html", b"body", b"svg", b"math", b"select", b"font", b"foreignobject", b"desc", b"mi",
+    b"mo", b"mn", b"ms", b"mtext", b"annotation-xml", b"image", b"use", b"feimage", b"set", b"animate",
+    b"animatemotion", b"animatetransform", b"mpath", b"textpath", b"pattern", b"lineargradient",
+    b"radialgradient", b"filter", b"tref", b"cursor", b"font-face-uri", b"mglyph", b"a", *sorted(BREAKOUT),
 )  # fmt: skip
 _STRUCTURE_CANDIDATES: Final = (
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
     b"plaintext", b"html", b"body", b"svg", b"math", b"select",
 )  # fmt: skip
-# In foreign content the breakout tags are candidates too (built once: it happens at every <svg>).
-_FOREIGN_BLOCKING_CANDIDATES: Final = (
-    *_BLOCKING_CANDIDATES,
-    *(n for n in _BREAKOUT if n not in _BLOCKING_CANDIDATES),
-)
-_FOREIGN_STRUCTURE_CANDIDATES: Final = (
-    *_STRUCTURE_CANDIDATES,
-    *(n for n in _BREAKOUT if n not in _STRUCTURE_CANDIDATES),
-)
-
+# SVG/MathML elements the rewriter handles itself (the rest only move the namespace stack).
+_FOREIGN_SPECIAL: Final = frozenset({b"script", b"style", b"svg", b"math", b"noscript"})
+_DECISIONS: dict[tuple[object, ...], tuple[object, Rule | None, bytes, str | None]] = {}
+_DECISIONS_MAX: Final = 4096
+_URLISH: Final = re.compile(rb"[/\\:&]|srcdoc|data-consent", re.I)
 #: Hosts and inline markers that identify a Google tag (for the Consent Mode default).
 GOOGLE_TAG_HOSTS: Final = frozenset(
     {
@@ -121,7 +146,23 @@ GOOGLE_TAG_HOSTS: Final = frozenset(
 
 HOLD_SCRIPT_MAX: Final = 1 << 20  # inline scripts are inspected whole up to this size, else blocked
 HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is replaced whole up to this size
-HOLD_AFTER_BODY_MAX: Final = 64 << 10  # content held after </body> while waiting for the last one
+# Where the page places the banner itself, and the start tag of a banner it rendered itself.
+_MARKER: Final = re.compile(rb"<!--[\t\n\f\r ]*consentkit:banner[\t\n\f\r ]*-->", re.I)
+_PAGE_BANNER: Final = b"consentkit-banner"
+# Whitespace and head tags that need no look before the body starts (nothing to block).
+_HEAD_SKIP: Final = re.compile(
+    rb"(?:[\t\n\f\r ]++|<(?:html|head|base|basefont|bgsound|link|meta)(?=[\t\n\f\r />])" + _ATTRS + rb">"
+    rb"|</(?!(?:body|html|br)[\t\n\f\r />])[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)*+",
+    re.I,
+)
+# Start tags that "in head" and before it keep the body from starting (others start it).
+_HEAD_TAGS: Final = frozenset(
+    {b"html", b"head", b"base", b"basefont", b"bgsound", b"link", b"meta", b"noframes", b"script", b"style",
+     b"template", b"title", b"noscript"}
+)  # fmt: skip
+#: A tag cut across chunks is held whole up to this size (an inline ``data:`` image, say);
+#: a longer one is dropped unread when something is blocked (fail closed), else passed through.
+HOLD_TAG_MAX: Final = 16 << 20
 
 Attrs = list[tuple[bytes, bytes | None, bytes]]
 
@@ -131,6 +172,12 @@ def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.
     starts = b"|".join(re.escape(n) for n in names)
     ends = b"|".join(re.escape(n) for n in end_names)
     return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
+
+
+# In SVG/MathML content every tag is a candidate: the namespace stack follows each one.
+_ANY_TAG: Final = re.compile(
+    rb"<(?:([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|/([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|[!?]|/(?=[^a-z]))"
+)
 
 
 class Injector(Protocol):
@@ -232,6 +279,10 @@ def _dimension(value: bytes | None) -> str | None:
     return m.group(1).decode() + (m.group(2) or b"px").decode()
 
 
+# What is held: an inline script, a stylesheet, an import map or speculation rules (JSON).
+_SCRIPT, _CSS, _JSON = range(3)
+_TAGS_AND_COMMENTS: Final = re.compile(rb"<!--.*?-->|<[^>]*>", re.S)
+
 # Rewriter states
 _DATA, _RAW, _COMMENT, _BOGUS, _HOLD, _NOSCRIPT, _PLAIN, _CDATA = range(8)
 
@@ -259,33 +310,51 @@ class Rewriter:
         *,
         consent_mode: bool = False,
         nested: bool = False,
+        xml: bool = False,
     ) -> None:
         self.plan = plan if plan is not None and plan.denied else None
         self.injector: Injector = injector if injector is not None else _CommentsOnly()
         self.nested = nested
+        #: An XHTML page (application/xhtml+xml): read with XML rules, no raw-text elements.
+        self.xml = xml
         self.inject = injector is not None and not nested
         self.inert = self.plan is not None and self.plan.mode == "inert" and not nested
         self.gcm_pending = consent_mode and not nested
         #: The first category something was blocked for (``None``: nothing blocked).
         self.first_blocked: str | None = None
         self._pending = b""
+        # an incomplete tag at the end of the input, scanned incrementally as chunks arrive
+        self._tag_scan: TagScanner | None = None
+        self._tag_parts: list[bytes] = []
+        self._tag_size = 0
+        self._tag_mode = 0  # 0 holding the tag; 1 dropping it unread; 2 passing it through
         self._state = _DATA
         self._out: list[bytes] = []
-        self._held: list[bytes] | None = None
-        self._held_size = 0
         self._body_end_done = False
+        #: The banner waits for the page's marker (<!-- consentkit:banner -->) further on.
+        self._banner_waits = False
+        self._manual = False  # <meta name="consentkit-banner" content="manual">: wait for the marker
+        self._ahead = b""
+        self._pos = 0  # where in the buffer the scanner is (for look-ahead at the body's start)
+        self._marker_at = -1  # the last marker in the buffer
+        self._page_banner_at = -1  # the last "consentkit-banner" in the buffer
         self._body_start_done = False
         self._frames: list[_Frame] = []
         self._dropping = False
-        self._foreign: list[bytes] = []
+        self._foreign = ForeignStack()
+        self._namespace = HTML  # of the element whose start tag is being handled
         self._escape = 0
         self._foreign_script = False
         self._in_select = False
         self._lang_done = False
         self._sniff = b""
         self._tail = b""
+        # Until the body starts, every tag and text is looked at: our additions go right where
+        # the body begins (after <body>, or before the first content), where the parser's state
+        # is known whatever the page does later (unclosed <select>, <a>, tables, <plaintext>).
+        self._prebody = self.inject
         self._cand = self._candidate_pattern()
-        self._passthrough = self.plan is None and not self.gcm_pending and not nested
+        self._passthrough = self.plan is None and not self.gcm_pending and not nested and not self.inject
         self._to_passthrough = False
         # raw-text element being copied (or dropped) up to its end tag
         self._raw_name = b""
@@ -300,6 +369,7 @@ class Rewriter:
         self._hold_google = False
         self._hold_markup = False
         self._hold_overflow = False
+        self._hold_kind = _SCRIPT
         # a <noscript> whose content goes through a nested rewriter
         self._ns_tag = b""
         self._ns_sub: Rewriter | None = None
@@ -317,7 +387,12 @@ class Rewriter:
             return data
         if not data:
             return b""
+        if self._tag_scan is not None:
+            data = self._continue_tag(data)
+            if not data:
+                return self._take()
         self._run(data, final=False)
+        self._check_partial_tag()
         return self._take()
 
     def close(self) -> bytes:
@@ -329,9 +404,65 @@ class Rewriter:
                 self._body_end_done = True
                 return self.injector.body_end()
             return b""
+        if self._tag_scan is not None:
+            self._tag_scan = None
+            if self._tag_mode == 0:
+                self._pending = b"".join(self._tag_parts)
+            self._tag_parts = []
         self._run(b"", final=True)
         self._finish()
         return self._take()
+
+    def _check_partial_tag(self) -> None:
+        """After a chunk: if what is left is an incomplete tag, follow its end incrementally."""
+        pending = self._pending
+        if len(pending) < 256 or not TagScanner.starts_tag(pending):
+            return  # short leftovers are cheap to scan again
+        scanner = TagScanner()
+        if scanner.feed(pending) >= 0:
+            return  # complete: something else (a token at the chunk's edge) held it back
+        self._tag_scan = scanner
+        self._tag_parts = [pending]
+        self._tag_size = len(pending)
+        self._tag_mode = 0
+        self._pending = b""
+
+    def _continue_tag(self, data: bytes) -> bytes:
+        """Feed a chunk to the incomplete tag; what follows the tag once it is complete, else b""."""
+        scanner = self._tag_scan
+        assert scanner is not None
+        before = self._tag_size
+        end = scanner.feed(data)
+        cut = len(data) if end < 0 else end - before
+        mode = self._tag_mode
+        if mode == 0:
+            self._tag_parts.append(data[:cut])
+            self._tag_size += cut
+            if end < 0 and self._tag_size > HOLD_TAG_MAX:
+                if self.plan is not None or self.nested:
+                    # Too long to hold for inspection: drop it unread (it cannot load anything).
+                    self._tag_mode = mode = 1
+                    self._mark_blocked("uninspected")
+                else:
+                    self._tag_mode = mode = 2
+                    self._emit(b"".join(self._tag_parts))
+                self._tag_parts = []
+        else:
+            self._tag_size += cut
+            if mode == 2:
+                self._emit(data[:cut])
+        if end < 0:
+            return b""
+        self._tag_scan = None
+        if mode == 0:
+            data = b"".join(self._tag_parts) + data[cut:]
+        else:
+            data = data[cut:]
+            if mode == 1:
+                self._emit(self.injector.blocked("uninspected"))
+        self._tag_parts = []
+        self._tag_size = 0
+        return data
 
     # --- output plumbing ---
 
@@ -345,52 +476,34 @@ class Rewriter:
     def _emit(self, data: bytes) -> None:
         if not data or self._dropping:
             return
-        if self._held is not None:
-            self._held.append(data)
-            self._held_size += len(data)
-            if self._held_size > HOLD_AFTER_BODY_MAX:
-                self._release_held(inject=True)
-        else:
-            self._out.append(data)
-
-    def _release_held(self, inject: bool) -> None:
-        held, self._held = self._held, None
-        self._held_size = 0
-        if held is None:
-            return
-        if inject and not self._body_end_done:
-            self._body_end_done = True
-            self._out.append(self.injector.body_end())
-        self._out.extend(held)
+        self._out.append(data)
 
     def _mark_blocked(self, category: str) -> None:
         if self.first_blocked is None:
             self.first_blocked = category
 
-    def _set_foreign(self, roots: list[bytes]) -> None:
-        """The open <svg>/<math> roots; in foreign content raw-text rules do not apply."""
-        was = bool(self._foreign)
-        self._foreign = roots
-        if was != bool(roots):
-            self._cand = self._candidate_pattern()  # breakout tags matter only in foreign content
-
-    def _close_foreign(self, name: bytes) -> None:
-        """``</svg>``/``</math>``: closes the innermost open root of that name (else ignored)."""
-        if name in self._foreign:
-            index = len(self._foreign) - 1 - self._foreign[::-1].index(name)
-            self._set_foreign(self._foreign[:index])
+    def _foreign_changed(self, was: int) -> None:
+        if was != self._foreign.mode:
+            self._cand = self._candidate_pattern()
 
     def _set_frames(self) -> None:
         self._dropping = any(frame.drop for frame in self._frames)
         self._cand = self._candidate_pattern()
 
     def _candidate_pattern(self) -> re.Pattern[bytes]:
+        if self._prebody:
+            return _ANY_TAG
         blocking = self.plan is not None or self.nested
-        if self._foreign:
-            names = _FOREIGN_BLOCKING_CANDIDATES if blocking else _FOREIGN_STRUCTURE_CANDIDATES
+        mode = self._foreign.mode
+        if mode == 2:
+            return _ANY_TAG  # HTML inside SVG/MathML: every tag moves the stack
+        if mode == 1:
+            names = _FOREIGN_CANDIDATES
         else:
             names = _BLOCKING_CANDIDATES if blocking else _STRUCTURE_CANDIDATES
         ends: tuple[bytes, ...] = (b"body", b"svg", b"math", b"select")
+        if mode == 1:
+            ends = (*names, b"p", b"br")
         for frame in self._frames:
             if frame.name not in names:
                 names = (*names, frame.name)
@@ -420,16 +533,42 @@ class Rewriter:
 
     def _run(self, data: bytes, final: bool) -> None:
         buf = self._pending + data if self._pending else data
-        lbuf = buf.lower()
         n = len(buf)
+        # With nothing to block, only the head is scanned (then the rest passes through): lower
+        # just that much, and all of it as soon as anything else is needed.
+        partial = self.plan is None and self._prebody and not self.nested and n > 8192
+        lbuf = buf[:8192].lower() if partial else buf.lower()
+        self._ahead = buf
         i = 0
-        dc_next = -2  # next "data-consent" at or after i; -1: none; -2: not searched yet
+        if self._prebody or self._banner_waits:
+            self._marker_at = buf.rfind(b"consentkit:banner")
+            self._page_banner_at = buf.rfind(_PAGE_BANNER)
+            if self._banner_waits and self._page_banner_at >= 0 and self._page_banner(buf, 0):
+                self._banner_waits = False  # the page renders its own banner
         cand: re.Match[bytes] | None = None
         cand_pattern: re.Pattern[bytes] | None = None
         while i < n or (final and self._state not in (_DATA, _PLAIN)):
             state = self._state
+            if partial and (
+                state != _DATA or not (self._prebody or self._to_passthrough) or i + 1024 > len(lbuf)
+            ):
+                partial = False
+                lbuf = buf.lower()
+                cand_pattern = None
             if state == _DATA:
-                if self._to_passthrough and self._held is None and not self._frames:
+                if self._prebody and self.plan is None:
+                    # Nothing to block: whitespace and the head's ordinary tags need no look.
+                    head = _HEAD_SKIP.match(buf, i)
+                    if head is not None and head.end() > i:
+                        j = head.end()
+                        if buf.find(_PAGE_BANNER, i, j) >= 0:
+                            j = buf.rfind(b"<", i, buf.find(_PAGE_BANNER, i, j))  # look at that tag
+                        self._emit(buf[i:j])
+                        i = j
+                        if i >= n:
+                            break
+                self._pos = i
+                if self._to_passthrough and not self._banner_waits and not self._frames:
                     self._passthrough = True
                     self._emit(buf[i:])
                     i = n
@@ -437,52 +576,46 @@ class Rewriter:
                 if cand_pattern is not self._cand or (cand is not None and cand.start() < i):
                     cand_pattern = self._cand
                     cand = cand_pattern.search(lbuf, i)
+                    if partial and (cand is None or cand.start() + 1024 > len(lbuf)):
+                        partial = False  # the head goes on: lower all of it
+                        lbuf = buf.lower()
+                        cand = cand_pattern.search(lbuf, i)
                 p = cand.start() if cand is not None else n
                 target = p
-                if self.plan is not None and not self._dropping:
-                    if dc_next == -2 or 0 <= dc_next < i:
-                        dc_next = lbuf.find(_DATA_CONSENT, i)
-                    if 0 <= dc_next < target:
-                        target = dc_next
+                skip = _SKIP_BLOCKING if self.plan is not None and not self._dropping else _SKIP
                 # One byte past a "<" at target lets _SKIP see that a "<" just before it is text.
                 limit = target + 1 if target < n and buf[target] == 0x3C else target
-                skipped = _SKIP.match(buf, i, limit)
+                skipped = skip.match(buf, i, limit)
                 q = skipped.end() if skipped is not None else i
                 if q < target:
                     # A tag starts at q and runs past target: the candidate or data-consent at
                     # target lies inside it (or the tag is incomplete).
                     tag = _TAG.match(buf, q)
                     if tag is None:
-                        self._emit(buf[i:q])
+                        self._text(buf[i:q])
                         if not final:
                             i = q
                             break
                         i = self._eof_in_tag(buf, q)
                         continue
-                    self._emit(buf[i:q])
+                    self._text(buf[i:q])
                     self._tag(tag)
                     i = tag.end()
                     continue
-                if target == dc_next and target < p:
-                    # "data-consent" in text: nothing to do
-                    self._emit(buf[i:q])
-                    i = q
-                    dc_next = lbuf.find(_DATA_CONSENT, q + 1)
-                    continue
                 if cand is None:
                     if final:
-                        self._emit(buf[i:])
+                        self._text(buf[i:])
                         i = n
                     else:
                         # q == n: everything up to the end is complete text and tags; a partial
                         # construct at the very end made _SKIP stop earlier and is kept.
-                        self._emit(buf[i:q])
+                        self._text(buf[i:q])
                         i = q
                     break
-                self._emit(buf[i:p])
+                self._text(buf[i:p])
                 i = p
                 if cand.group(1) is None and cand.group(2) is None:
-                    i, stop = self._markup_declaration(buf, p, final)
+                    i, stop = self._markup_declaration(buf, lbuf, p, final)
                     if stop:
                         break
                     continue
@@ -539,6 +672,61 @@ class Rewriter:
                     break
         self._pending = buf[i:] if i < n else b""
 
+    def _text(self, data: bytes) -> None:
+        """Text (and ordinary tags, once the body has started)."""
+        if self._prebody and data:
+            content = data.lstrip(b"\t\n\f\r ")
+            if content:  # the first character that is not whitespace starts the body
+                self._emit(data[: len(data) - len(content)])
+                self._body_begins(after=b"")
+                data = content
+        self._emit(data)
+
+    def _body_begins(self, after: bytes) -> None:
+        """Our additions, where the body starts: ``after`` is the ``<body>`` tag, if there is one.
+
+        Then output is held (bounded) to look for the page's placement marker or own banner.
+        """
+        self._prebody = False
+        self._lang_done = True
+        self._emit(after)
+        if self.inject and not self._body_start_done and not self._dropping:
+            self._body_start_done = True
+            self._emit(self.injector.body_start())
+            self._place_banner()
+        self._cand = self._candidate_pattern()
+        if self.plan is None and not self.gcm_pending and not self.nested:
+            self._to_passthrough = True  # nothing else to look for once the banner is placed
+
+    def _place_banner(self) -> None:
+        """At the body's start: the banner goes here, at the page's marker further on, or nowhere
+        (the page renders its own). What follows in the data at hand is looked at; a streamed
+        page whose marker comes in a later chunk declares it with a ``<meta>`` (see policy.md)."""
+        if self._body_end_done:
+            return
+        buf = self._ahead
+        if self._page_banner_at > self._pos and self._page_banner(buf, self._pos):
+            self._body_end_done = True  # rendered by the page (a template helper): not twice
+        elif self._manual or (self._marker_at > self._pos and _MARKER.search(buf, self._pos) is not None):
+            self._banner_waits = True
+        else:
+            self._body_end_done = True
+            self._emit(self.injector.body_end())
+
+    @staticmethod
+    def _page_banner(buf: bytes, start: int) -> bool:
+        """Whether a start tag with ``id="consentkit-banner"`` follows ``start`` in the buffer."""
+        k = buf.find(_PAGE_BANNER, start)
+        while k >= 0:
+            lt = buf.rfind(b"<", start, k)
+            tag = _TAG.match(buf, lt) if lt >= 0 else None
+            if tag is not None and tag.end() > k and not tag.group(1):
+                ids = _attr(_parse_attrs(tag.group(3)), b"id")
+                if ids is not None and ids.strip() == _PAGE_BANNER:
+                    return True
+            k = buf.find(_PAGE_BANNER, k + 1)
+        return False
+
     def _close_open_construct(self, closer: bytes) -> None:
         """At the end of a truncated document, close a comment so our markup is not swallowed."""
         self._state = _DATA
@@ -551,17 +739,26 @@ class Rewriter:
         if self.plan is not None:
             m = re.match(rb"</?([A-Za-z][^\t\n\f\r />]*)", rest)
             name = m.group(1).lower() if m else b""
-            if name in _BLOCKING_CANDIDATES or _DATA_CONSENT in rest.lower():
+            if name in _BLOCKING_CANDIDATES or _ATTENTION.search(rest.lower()) is not None:
                 self._mark_blocked("incomplete")
                 return len(buf)
         self._tail += rest
         return len(buf)
 
-    def _markup_declaration(self, buf: bytes, p: int, final: bool) -> tuple[int, bool]:
+    def _markup_declaration(self, buf: bytes, lbuf: bytes, p: int, final: bool) -> tuple[int, bool]:
         """``<!--``, ``<!...>``, ``<?...>`` or ``</`` not followed by a letter."""
         n = len(buf)
         if not final and n - p < 6 and b"<!--".startswith(buf[p : p + 4]):
             return p, True
+        if self._banner_waits and buf.startswith(b"<!--", p):
+            marker = _MARKER.match(buf, p)
+            if marker is not None:  # the page says where the banner goes
+                self._banner_waits = False
+                self._body_end_done = True
+                self._emit(self.injector.body_end())
+                return marker.end(), False
+            if not final and n - p < 64 and buf.find(b"-->", p) < 0:
+                return p, True  # too short to tell yet
         if buf.startswith(b"<!--", p):
             if buf.startswith(b">", p + 4):
                 self._emit(buf[p : p + 5])
@@ -575,8 +772,8 @@ class Rewriter:
         if buf.startswith(b"</>", p):
             self._emit(b"</>")
             return p + 3, False
-        if self._foreign:
-            # In SVG/MathML a CDATA section is text up to "]]>"; elsewhere it is a bogus comment.
+        if self._foreign.foreign_node or self.xml:
+            # In SVG/MathML (and XHTML) a CDATA section is text up to "]]>"; elsewhere it is a bogus comment.
             if not final and n - p < 9 and b"<![CDATA[".startswith(buf[p : p + 9]):
                 return p, True
             if buf.startswith(b"<![CDATA[", p):
@@ -596,6 +793,10 @@ class Rewriter:
             self._start_tag(tag.group(0), name, tag.group(3))
 
     def _end_tag(self, raw: bytes, name: bytes) -> None:
+        if self._foreign:
+            was = self._foreign.mode
+            self._foreign.end(name)
+            self._foreign_changed(was)
         for index in range(len(self._frames) - 1, -1, -1):
             frame = self._frames[index]
             if frame.name != name:
@@ -605,8 +806,6 @@ class Rewriter:
                 self._emit(raw)
                 return
             # Close this frame (and, as a browser would, any left open inside it).
-            if name in (b"svg", b"math"):
-                self._close_foreign(name)
             closing = self._frames[index:]
             del self._frames[index:]
             was_dropping = self._dropping
@@ -615,31 +814,38 @@ class Rewriter:
                 inner = b"".join(b"</template>" for f in reversed(closing[1:]) if not f.drop)
                 self._emit(inner + raw + (b"" if frame.drop else b"</template>"))
             return
-        if name in (b"svg", b"math"):
-            self._close_foreign(name)
-            self._emit(raw)
-        elif name == b"select":
+        if name == b"select":
             self._in_select = False
             self._emit(raw)
-        elif name == b"body" and self.inject and not self._dropping and not self._body_end_done:
-            self._release_held(inject=False)
-            self._held = [raw]
-            self._held_size = len(raw)
+        elif self._prebody and name in (b"body", b"html", b"br"):
+            self._body_begins(after=b"")  # these end tags start the body, as content would
+            self._emit(raw)
         else:
             self._emit(raw)
 
     def _start_tag(self, raw: bytes, name: bytes, raw_attrs: bytes) -> None:
         attrs = _parse_attrs(raw_attrs)
-        broke_out = bool(self._foreign) and name in _BREAKOUT
-        if broke_out and (name != b"font" or any(a[0] in (b"color", b"face", b"size") for a in attrs)):
-            self._set_foreign([])  # back to HTML, as the parser pops the SVG/MathML elements
-        else:
-            broke_out = False
         slash = _self_closing(raw_attrs)  # only SVG/MathML honour it
-        self_closing = slash and bool(self._foreign)
+        if self._foreign or name in (b"svg", b"math"):
+            was = self._foreign.mode
+            namespace, broke_out = self._foreign.start(name, attrs, slash)
+            self._foreign_changed(was)
+        else:
+            namespace, broke_out = HTML, False
+        foreign_element = namespace != HTML or self.xml  # XML rules: no raw text anywhere
+        self._namespace = namespace
+        self_closing = slash and foreign_element
         for frame in self._frames:
             if frame.name == name and not self_closing and name not in _VOID:
                 frame.depth += 1
+        # A URL to another host needs "/", "\\", ":" or an entity ("&"): a tag without any
+        # (most SVG paths, form fields) fetches nothing from a listed host.
+        rule: Rule | None = None
+        if self.plan is not None and not self._dropping and _URLISH.search(raw_attrs) is not None:
+            rule, raw = self._decide(name, raw, raw_attrs, attrs, slash)
+        elif foreign_element and not broke_out and name not in _FOREIGN_SPECIAL and not self._frames:
+            self._emit(raw)  # an SVG/MathML element that fetches nothing: the common case
+            return
         if name == b"html":
             self._emit(raw)
             if not self._lang_done:
@@ -647,18 +853,26 @@ class Rewriter:
                 self._html_lang(attrs)
             return
         if name == b"body":
-            self._emit(raw)
-            if self.inject and not self._body_start_done and not self._dropping:
-                self._body_start_done = True
-                self._emit(self.injector.body_start())
+            if self._prebody:
+                self._body_begins(after=raw)
+            else:
+                self._emit(raw)
             return
-        rule = self._element_rule(name, attrs) if self.plan is not None and not self._dropping else None
+        if self._prebody:
+            if name == b"frameset":
+                # A frameset page has no body: nothing of ours can show in it (its frames are
+                # pages of their own, which get the banner). Add nothing rather than break it.
+                self._prebody = False
+                self._body_end_done = self._body_start_done = True
+                self._cand = self._candidate_pattern()
+            elif name not in _HEAD_TAGS or foreign_element:
+                self._body_begins(after=b"")
+            elif name == b"meta" and (_attr(attrs, b"name") or b"").strip().lower() == _PAGE_BANNER:
+                self._manual = (_attr(attrs, b"content") or b"").strip().lower() == b"manual"
         if rule is not None and broke_out:
             # The blocked tag also ended SVG/MathML content: an empty stand-in keeps that effect.
-            self._emit(b"<span hidden></span>")
-        if name in (b"svg", b"math"):
-            if not slash:
-                self._set_foreign([*self._foreign, name])
+            self._emit(b'<span hidden=""></span>')
+        if name in (b"svg", b"math") and foreign_element:
             if rule is None:
                 self._emit(raw)
             else:
@@ -670,8 +884,9 @@ class Rewriter:
             self._in_select = False  # these close an open <select>
         # Inside <select>, parsers disagree on whether <style>, <title>... start raw text
         # (older ones ignore those tags): read their content as markup, the safe side.
-        foreign = bool(self._foreign) or (self._in_select and name != b"script")
-        if name == b"script" and not self._foreign:
+        doubt = self._in_select or self._foreign.uncertain or self._foreign.end_p_seen
+        foreign = foreign_element or (doubt and name != b"script")
+        if name == b"script" and not foreign_element:
             self._script(raw, attrs, rule)
         elif name == b"script" and rule is None and not slash and self._checks_inline():
             # An SVG/MathML script runs too, but its content is markup: hold it, check it for
@@ -679,6 +894,9 @@ class Rewriter:
             self._hold(raw, attrs, check=True, google=False, markup=True)
         elif name == b"noscript" and not foreign:
             self._noscript(raw, rule)
+        elif name == b"style" and rule is None and not slash and self.plan is not None and not self._dropping:
+            # A stylesheet fetches too (@import, url()): hold it to take those URLs off.
+            self._hold(raw, attrs, check=True, google=False, markup=foreign, kind=_CSS)
         elif name in _RAWTEXT and not foreign:
             if rule is None:
                 self._emit(raw)
@@ -709,29 +927,65 @@ class Rewriter:
             category = explicit.decode("latin-1").strip().lower()
             if category in plan.denied:
                 return Rule(category, category)
-        if name in (b"script", b"iframe", b"frame") or name in _URL_ELEMENTS:
-            srcdoc = _attr(attrs, b"srcdoc") if name == b"iframe" else None
-            if srcdoc:
-                inner = html.unescape(srcdoc.decode("latin-1")).encode("latin-1", "replace")
-                found = plan.inline_rule(inner, inner.lower())
-                if found is not None:
-                    return found
-            for attr_name in _URL_ATTRS:
-                value = _attr(attrs, attr_name)
-                if value:
-                    found = plan.url_rule(value, srcset=attr_name.endswith(b"srcset"))
-                    if found is not None:
-                        return found
-        elif name == b"link":
-            rel = (_attr(attrs, b"rel") or b"").decode("latin-1").lower().split()
-            if _HINT_RELS.intersection(rel):
-                for attr_name in (b"href", b"imagesrcset"):
-                    value = _attr(attrs, attr_name)
-                    if value:
-                        found = plan.url_rule(value, srcset=attr_name == b"imagesrcset")
-                        if found is not None:
-                            return found
-        return None
+        return element_rule(plan, name, attrs, self._namespace, self._nested_check)
+
+    def _nested_check(self, document: bytes) -> Rule | None:
+        """What a rewrite of an embedded document (``srcdoc``, ``data:``) would block first."""
+        sub = Rewriter(self.plan, None, nested=True)
+        sub.feed(document)
+        sub.close()
+        return None if sub.first_blocked is None else Rule(sub.first_blocked, sub.first_blocked)
+
+    def _decide(
+        self, name: bytes, raw: bytes, raw_attrs: bytes, attrs: Attrs, slash: bool
+    ) -> tuple[Rule | None, bytes]:
+        """Whether the element is blocked whole, and its tag with fetching attributes taken off.
+
+        Pages repeat the same tags request after request: short tags' decisions are kept.
+        """
+        plan = self.plan
+        assert plan is not None
+        key = (id(plan), self.inert, self._namespace, name, raw) if len(raw) <= _ATTRS_CACHE_MAX else None
+        cached = _DECISIONS.get(key) if key is not None else None
+        if cached is not None and cached[0] is plan:
+            _, rule, new_raw, category = cached
+        else:
+            rule = self._element_rule(name, attrs)
+            new_raw, category = self._neutralize_attributes(name, raw, attrs, slash)
+            if key is not None:
+                if len(_DECISIONS) >= _DECISIONS_MAX:
+                    _DECISIONS.clear()
+                _DECISIONS[key] = (plan, rule, new_raw, category)
+        if category is not None:
+            self._mark_blocked(category)
+        return rule, new_raw
+
+    def _neutralize_attributes(
+        self, name: bytes, raw: bytes, attrs: Attrs, slash: bool
+    ) -> tuple[bytes, str | None]:
+        """Take off the attributes that would fetch from a blocked host (the element stays)."""
+        plan = self.plan
+        assert plan is not None
+        actions = attribute_actions(plan, name, attrs, self._namespace)
+        if not actions:
+            return raw, None
+        changes = {index: (rule, value) for index, rule, value in actions}
+        first = actions[0][1]
+        parts = [raw[: 1 + len(name)]]
+        for index, (attr_name, _value, text) in enumerate(attrs):
+            change = changes.get(index)
+            if change is None:
+                if not (self.inert and attr_name == b"data-consentkit-category"):
+                    parts.append(b" " + text)
+                continue
+            if change[1] is not None:
+                parts.append(b" " + attr_name + b'="' + change[1] + b'"')
+            if self.inert:
+                parts.append(b" data-consentkit-attr-" + text)
+        if self.inert:
+            parts.append(b' data-consentkit-category="' + _esc(first.category) + b'"')
+        parts.append(b"/>" if slash else b">")
+        return b"".join(parts), first.category
 
     # --- scripts ---
 
@@ -755,6 +1009,10 @@ class Rewriter:
             return
         if google:
             self._emit_consent_mode()
+        if script_type in ("importmap", "speculationrules") and self.plan is not None and not self._dropping:
+            # Not code, but each URL in it is fetched (a module mapped to a tracker, a prefetch).
+            self._hold(raw, attrs, check=True, google=False, markup=False, kind=_JSON)
+            return
         inline = src is None and executable and not self._dropping
         check = inline and self._checks_inline()
         seek_google = inline and self.gcm_pending
@@ -767,10 +1025,13 @@ class Rewriter:
     def _checks_inline(self) -> bool:
         return self.plan is not None and bool(self.plan.inline) and not self._dropping
 
-    def _hold(self, raw: bytes, attrs: Attrs, *, check: bool, google: bool, markup: bool) -> None:
-        """Keep an inline script back until its end tag, to look for tracker code in it."""
+    def _hold(
+        self, raw: bytes, attrs: Attrs, *, check: bool, google: bool, markup: bool, kind: int = _SCRIPT
+    ) -> None:
+        """Keep an inline script (or stylesheet, import map) back until its end tag, to inspect it."""
         self._state = _HOLD
-        self._raw_name = b"script"
+        self._raw_name = b"style" if kind == _CSS else b"script"
+        self._hold_kind = kind
         self._hold_tag = raw
         self._hold_attrs = attrs
         self._hold_parts = []
@@ -788,10 +1049,15 @@ class Rewriter:
         self._state = _DATA
         if self._hold_overflow:
             return  # too large to inspect: it was blocked, and the rest dropped
+        if self._hold_kind == _CSS:
+            self._finish_style(content, end_tag)
+            return
         plan = self.plan
         rule = None
         if plan is not None and self._hold_check:
             rule = plan.inline_rule(content) if self._hold_markup else plan.script_rule(content)
+        if rule is None and plan is not None and self._hold_kind == _JSON:
+            rule = json_urls_rule(plan, content)
         google = self._hold_google and google_tag_inline(content)
         if rule is not None:
             self._mark_blocked(rule.category)
@@ -805,11 +1071,54 @@ class Rewriter:
         if google:
             self._emit_consent_mode()
         if self._hold_markup:
-            sub = Rewriter(self.plan, None, nested=True)
+            sub = Rewriter(self.plan, None, nested=True, xml=self.xml)
             content = sub.feed(content) + sub.close()
             if sub.first_blocked is not None:
                 self._mark_blocked(sub.first_blocked)
         self._emit(self._hold_tag + content + end_tag)
+
+    def _finish_style(self, content: bytes, end_tag: bytes) -> None:
+        """A held ``<style>``: URLs on blocked hosts made inert (kept whole for activation)."""
+        plan = self.plan
+        assert plan is not None
+        if self._hold_markup:
+            # SVG/MathML (or <select>) <style>: its content is markup, its text the stylesheet.
+            sub = Rewriter(plan, None, nested=True, xml=self.xml)
+            rewritten = sub.feed(content) + sub.close()
+            text = html.unescape(_TAGS_AND_COMMENTS.sub(b"", content).decode("utf-8", "replace"))
+            _, rule = neutralize_css(plan, text) if might_fetch(content) else (text, None)
+            if rule is None and sub.first_blocked is not None:
+                rule = Rule(sub.first_blocked, sub.first_blocked)
+            if rule is None:
+                self._emit(self._hold_tag + rewritten + end_tag)
+                return
+            self._mark_blocked(rule.category)
+            self._emit(self.injector.blocked(rule.category))
+            return
+        if not might_fetch(content):
+            self._emit(self._hold_tag + content + end_tag)
+            return
+        css, rule = neutralize_css(plan, content.decode("utf-8", "surrogateescape"))
+        if rule is None:
+            self._emit(self._hold_tag + content + end_tag)
+            return
+        self._mark_blocked(rule.category)
+        safe = css.encode("utf-8", "surrogateescape")
+        if self.inert:
+            # The original waits in a <template> that activation puts back in place.
+            template = b'<template data-consentkit-category="' + _esc(rule.category) + b'">'
+            self._emit(
+                self._hold_tag
+                + safe
+                + end_tag
+                + template
+                + self._hold_tag
+                + content
+                + end_tag
+                + b"</template>"
+            )
+        else:
+            self._emit(self.injector.blocked(rule.category) + self._hold_tag + safe + end_tag)
 
     def _emit_consent_mode(self) -> None:
         if self.gcm_pending and not self._dropping:
@@ -865,13 +1174,16 @@ class Rewriter:
                 self._escape = 0
                 pos = m.end()
                 continue
-            m = (_FOREIGN_SCRIPT_TOKENS if foreign else _SCRIPT_TOKENS).search(lbuf, pos)
+            tokens = _SCRIPT_TOKENS
+            if foreign:
+                tokens = _FOREIGN_SCRIPT_TOKENS if self._raw_name == b"script" else _FOREIGN_STYLE_TOKENS
+            m = tokens.search(lbuf, pos)
             if m is None:
                 return -1, max(i, limit)
             if m.start() >= limit:  # too close to the end of the chunk to be sure of it
                 return -1, max(i, m.start())
             token = m.group()
-            if token == b"</script":
+            if token in (b"</script", b"</style"):
                 if self._escape == 2:
                     self._escape = 1
                     pos = m.end()
@@ -903,7 +1215,7 @@ class Rewriter:
         needle = b"</" + self._raw_name
         size = len(needle)
         n = len(buf)
-        if self._raw_name == b"script":
+        if self._raw_name == b"script" or self._foreign_script:
             j, known = self._script_end(lbuf, i, final)
             if j < 0:
                 self._raw_content(buf[i:known])
@@ -1024,14 +1336,16 @@ class Rewriter:
     def _inert_tag(name: bytes, attrs: Attrs, rule: Rule, hidden: bool = False) -> bytes:
         parts = [b"<", name, b' data-consentkit-category="', _esc(rule.category), b'"']
         if hidden:
-            parts.append(b" hidden")
-        for attr_name, _value, text in attrs:
+            parts.append(b' hidden=""')
+        for attr_name, value, text in attrs:
             if attr_name.startswith(b"data-consentkit-"):
                 continue
-            if attr_name == b"data":
-                parts.append(b" data-data" + text[4:])
-            elif attr_name in _URL_ATTRS:
-                parts.append(b" data-" + text)
+            if (
+                fetching_attribute(attr_name)
+                or (attr_name == b"style" and value and might_fetch(value))
+                or (name == b"meta" and attr_name == b"content")
+            ):
+                parts.append(b" data-consentkit-attr-" + text)
             else:
                 parts.append(b" " + text)
         parts.append(b">")
@@ -1080,10 +1394,10 @@ class Rewriter:
         self._ns_sub = None
         if sub.first_blocked is not None:
             self._mark_blocked(sub.first_blocked)
+        # Only the tracker elements inside go (the nested rewrite left a comment for each): the
+        # rest (a message, a stylesheet for visitors without JavaScript) stays.
         if self._ns_streaming:
             self._emit(end_raw)
-        elif sub.first_blocked is not None:
-            self._emit(self.injector.blocked(sub.first_blocked))
         else:
             self._emit(self._ns_tag + b"".join(self._ns_parts) + end_raw)
         self._ns_parts = []
@@ -1100,9 +1414,9 @@ class Rewriter:
         if not self.inject:
             self._emit(tail)
             return
-        if self._held is not None:
-            self._release_held(inject=True)
-        elif not self._body_end_done:
+        if self._prebody:  # no content at all: the additions end the document
+            self._body_begins(after=b"")
+        if self._banner_waits or not self._body_end_done:  # no marker came after all
             self._body_end_done = True
             self._out.append(self.injector.body_end())
         self._out.append(tail)

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   var CATEGORY = "data-consentkit-category";
-  var MOVED = ["src", "srcset", "href", "poster", "data", "imagesrcset"];
+  var MOVED = "data-consentkit-attr-";  /* loading attributes set aside until consent */
+  var XLINK = "http://www.w3.org/1999/xlink";
 
   function granted(consent) {
     var out = {};
@@ -34,13 +35,17 @@
   }
 
   function restore(element) {
-    for (var i = 0; i < MOVED.length; i++) {
-      var name = MOVED[i];
-      var moved = element.getAttribute("data-" + name);
-      if (moved !== null) {
-        element.setAttribute(name, moved);
-        element.removeAttribute("data-" + name);
-      }
+    var moved = [];
+    for (var i = 0; i < element.attributes.length; i++) {
+      var attr = element.attributes[i];
+      if (attr.name.indexOf(MOVED) === 0) moved.push(attr);
+    }
+    for (var j = 0; j < moved.length; j++) {
+      var name = moved[j].name.slice(MOVED.length);
+      var value = moved[j].value;
+      element.removeAttribute(moved[j].name);
+      if (name === "xlink:href") element.setAttributeNS(XLINK, name, value);
+      else element.setAttribute(name, value);
     }
     element.removeAttribute(CATEGORY);
     element.removeAttribute("hidden");
@@ -128,7 +133,8 @@
   }
 
   function submit(form, button) {
-    var data = { action: button ? button.value : "save", categories: [] };
+    var fixed = form.querySelector("input[type=hidden][name=action]");  /* placeholders' forms */
+    var data = { action: fixed ? fixed.value : button ? button.value : "save", categories: [] };
     var boxes = form.querySelectorAll("input[name=categories]");
     for (var i = 0; i < boxes.length; i++) {
       if (boxes[i].type === "hidden" || boxes[i].checked) data.categories.push(boxes[i].value);
@@ -159,7 +165,7 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var ours = form.closest && form.closest("#consentkit-banner, [data-consentkit-placeholder]");
+    var ours = form.closest && form.closest("#consentkit-banner, [data-consentkit-placeholder], [data-consentkit-allow]");
     if (!ours || form.hasAttribute("data-consentkit-plain")) return;
     event.preventDefault();
     submit(form, event.submitter);
