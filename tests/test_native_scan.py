@@ -19,8 +19,6 @@ from hypothesis import strategies as st
 from consentkit import _pyscan
 from consentkit.rewrite import (
     _BLOCKING_CANDIDATES,
-    _FOREIGN_BLOCKING_CANDIDATES,
-    _FOREIGN_STRUCTURE_CANDIDATES,
     _STRUCTURE_CANDIDATES,
     _TAG,
 )
@@ -46,8 +44,6 @@ FOREIGN_14 = (
 NAME_SETS = [
     (_BLOCKING_CANDIDATES, BASE_ENDS),
     (_STRUCTURE_CANDIDATES, BASE_ENDS),
-    (_FOREIGN_BLOCKING_CANDIDATES, BASE_ENDS),
-    (_FOREIGN_STRUCTURE_CANDIDATES, BASE_ENDS),
     # open frames add their element's name (any bytes a tag name may hold) to both sets
     ((*_BLOCKING_CANDIDATES, b"div", b"my-widget"), (*BASE_ENDS, b"div", b"my-widget")),
     ((*_BLOCKING_CANDIDATES, b"a<b", b"x\xc3\xa9"), (*BASE_ENDS, b"a<b", b"x\xc3\xa9", b"p")),
