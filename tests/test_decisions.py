@@ -199,8 +199,9 @@ def _forms(page: str) -> list[list[tuple[str, str]]]:
             for i in form.iter("input")
             if i.get("type") == "hidden" or i.get("checked") is not None
         ]
-        button = next(form.iter("button"))
-        fields.append((button.get("name", ""), button.get("value", "")))
+        button = next(form.iter("button"), None)  # placeholders' forms carry their action hidden
+        if button is not None:
+            fields.append((button.get("name", ""), button.get("value", "")))
         forms.append(fields)
     return forms
 

@@ -865,6 +865,9 @@ class _PageInjector:
         return self.mw.renderer.stylesheet(self.root_path, self.style_nonce)
 
     def body_start(self) -> bytes:
+        if not self.adds:
+            # A fragment's placeholders submit the forms of the page it is inserted into.
+            return b""
         renderer = self.mw.renderer
         # the forms embed placeholders submit (a <form> where an iframe was would end a <p>)
         denied = [c for c in self.consent.denied if self.mw.policy.categories[c].services]
@@ -875,8 +878,6 @@ class _PageInjector:
             if denied
             else b""
         )
-        if not self.adds:
-            return forms
         if self.show_banner:
             return self._style() + renderer.skip_link(self.lang, self.encoding) + forms
         if self.flash and not self.flash_done:
