@@ -141,7 +141,7 @@ def test_cookie_mappings_in_the_policy_are_declared() -> None:
     )
     rows = {row.name: row for row in cookie_declaration(policy, "fr")}
     assert rows["_camp"].duration == "30 jours" and rows["_camp"].purpose == "Campagne"
-    assert rows["_fbp"].duration == "90 jours"  # meta-pixel is in the catalog: it fills a plain name in
+    assert rows["_fbp"].duration == "4 mois"  # meta-pixel is in the catalog: it fills a plain name in
     assert rows["_fbp"].category == "Marketing"
     assert rows["_hj*"].provider == "Hotjar Ltd"
     assert rows["_pk_*"].provider == "Ce site"  # "matomo" is not a catalog name: no vendor
