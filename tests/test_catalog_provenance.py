@@ -64,7 +64,13 @@ def test_every_source_is_either_checked_on_a_real_date_or_says_it_was_not(name: 
 def test_narrowed_sources_name_only_what_the_entry_holds(name: str) -> None:
     entry = catalog()[name]
     for source in entry.sources:
-        for fact, shown in (("hosts", source.hosts), ("inline", source.inline), ("cookies", source.cookies)):
+        narrowed = {
+            "hosts": source.hosts,
+            "inline": source.inline,
+            "cookies": source.cookies,
+            "vendor": source.vendor,
+        }
+        for fact, shown in narrowed.items():
             if shown is not None:
                 assert fact in source.covers, (name, source.url, fact)
                 items = [c["name"] if isinstance(c, dict) else c for c in entry.data.get(fact, ())]

@@ -51,7 +51,8 @@ class Source:
     """A reference for a catalog entry: checked (read and compared on ``checked``) or not yet.
 
     ``covers`` names the kinds of fact (hosts, inline, cookies, vendor) the source confirmed;
-    ``hosts``, ``inline`` and ``cookies``, when given, narrow that to the items it actually shows.
+    ``hosts``, ``inline``, ``cookies`` and ``vendor`` (its keys: name, country, privacy_policy_url),
+    when given, narrow that to the items the source actually shows.
     """
 
     url: str
@@ -62,6 +63,7 @@ class Source:
     dataset: str | None = None
     hosts: tuple[str, ...] | None = None
     inline: tuple[str, ...] | None = None
+    vendor: tuple[str, ...] | None = None
 
     @property
     def verified(self) -> bool:
@@ -72,7 +74,7 @@ class Source:
         """Which of the entry's ``items`` of kind ``fact`` this source confirmed."""
         if not self.verified or fact not in self.covers:
             return set()
-        shown = {"hosts": self.hosts, "inline": self.inline, "cookies": self.cookies}.get(fact)
+        shown = getattr(self, fact)
         return set(items) if shown is None else set(items) & set(shown)
 
     def describe(self) -> str:
@@ -116,10 +118,10 @@ class CatalogEntry:
     def _items(self, fact: str) -> list[str]:
         if fact == "cookies":
             return [_cookie_name(c) for c in self.data.get("cookies", ())]
-        return [str(i) for i in self.data.get(fact, ())]
+        return [str(i) for i in self.data.get(fact, ())]  # for vendor, its keys
 
     def unverified(self, fact: str) -> tuple[str, ...]:
-        """The entry's hosts, inline markers or cookie names that no checked source shows."""
+        """The entry's hosts, inline markers, cookie names or vendor keys no checked source shows."""
         items = self._items(fact)
         confirmed: set[str] = set()
         for source in self.sources:
@@ -134,10 +136,6 @@ class CatalogEntry:
         """Each fact the entry states: ``verified``, ``partly`` (some items) or ``unverified``."""
         status: dict[str, str] = {}
         for fact in self.facts():
-            if fact == "vendor":
-                covered = any(s.verified and fact in s.covers for s in self.sources)
-                status[fact] = "verified" if covered else "unverified"
-                continue
             missing = len(self.unverified(fact))
             total = len(self._items(fact))
             status[fact] = "verified" if not missing else "unverified" if missing == total else "partly"
@@ -154,7 +152,7 @@ class CatalogEntry:
         )
         status = ", ".join(f"{fact} {state}" for fact, state in self.verification().items())
         lines = [f"# {self.label}: suggested category {self.category}", f"# facts: {status}"]
-        for fact in ("hosts", "inline", "cookies"):
+        for fact in CATALOG_FACTS:
             missing = self.unverified(fact)
             if missing and len(missing) < len(self._items(fact)):
                 lines.append(f"# {fact} no checked source shows: {', '.join(missing)}")
@@ -176,6 +174,7 @@ def _source(raw: Mapping[str, Any]) -> Source:
         dataset=str(raw["dataset"]) if "dataset" in raw else None,
         hosts=_strings(raw, "hosts"),
         inline=_strings(raw, "inline"),
+        vendor=_strings(raw, "vendor"),
     )
 
 

@@ -174,6 +174,7 @@ CATALOG_SCHEMA = Obj(
                     "hosts": STR_LIST,
                     "inline": STR_LIST,
                     "cookies": STR_LIST,
+                    "vendor": Seq(Scalar(("str",), choices=("name", "country", "privacy_policy_url"))),
                     "note": STR,
                 },
                 required=frozenset({"url"}),
