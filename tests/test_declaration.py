@@ -53,7 +53,7 @@ async def test_json_lists_every_cookie_with_provider_purpose_duration_category(
     for row in rows.values():
         assert set(row) >= REQUIRED_FIELDS
     # what the demo's hand-written table used to forget
-    assert {"_gid", "fr", "consentkit_saved", "consentkit", "_fbp", "_demo_analytics"} <= set(rows)
+    assert {"_ga_*", "fr", "consentkit_saved", "consentkit", "_fbp", "_demo_analytics"} <= set(rows)
     assert rows["consentkit"]["duration"] == "180 days"
     assert rows["consentkit"]["provider"] == "This site"
     assert rows["_ga"]["provider"] == "Google Ireland Limited"
@@ -86,7 +86,7 @@ async def test_html_fragment_is_a_table_a_browser_reads(demo: httpx.AsyncClient)
     rows = table_rows(response.text)
     names = [row[0] for row in rows]
     assert names[:2] == ["consentkit", "consentkit_saved"]
-    assert "_gid" in names and "fr" in names
+    assert "_ga_*" in names and "fr" in names
     ga = rows[names.index("_ga")]
     assert ga[1].startswith("Google Ireland Limited") and ga[3] == "2 years" and ga[4] == "Analytics"
     refused = await demo.post("/_consent/cookies", data={})
@@ -106,7 +106,7 @@ async def test_the_demo_privacy_page_uses_the_generated_declaration(demo: httpx.
         assert 'class="policy-table"' not in page  # the hand-written table is gone
         rows = table_rows(page)
         assert ["consentkit", duration] == [rows[0][0], rows[0][3]]
-        assert {"_gid", "fr", "consentkit_saved"} <= {row[0] for row in rows}
+        assert {"_ga_*", "fr", "consentkit_saved"} <= {row[0] for row in rows}
 
 
 async def test_vendor_names_on_the_first_layer_and_one_privacy_link(demo: httpx.AsyncClient) -> None:
@@ -141,7 +141,7 @@ def test_cookie_mappings_in_the_policy_are_declared() -> None:
     )
     rows = {row.name: row for row in cookie_declaration(policy, "fr")}
     assert rows["_camp"].duration == "30 jours" and rows["_camp"].purpose == "Campagne"
-    assert rows["_fbp"].duration == "90 jours"  # meta-pixel is in the catalog: it fills a plain name in
+    assert rows["_fbp"].duration == "4 mois"  # meta-pixel is in the catalog: it fills a plain name in
     assert rows["_fbp"].category == "Marketing"
     assert rows["_hj*"].provider == "Hotjar Ltd"
     assert rows["_pk_*"].provider == "Ce site"  # "matomo" is not a catalog name: no vendor

@@ -2,9 +2,11 @@
 
 Each service is one YAML file in ``consentkit/catalog/`` written in the policy's own service
 shape (hosts, inline markers, cookies with duration and purpose, vendor, Consent Mode types),
-plus its suggested category and the public sources every fact was checked against. A policy
-names a service (``services: {google-analytics: {}}``) and gets the entry; keys it gives extend
-the entry's lists and override the rest.
+plus its suggested category and its sources. A source with a ``checked`` date was really read
+and compared with the entry on that day, for the facts it ``covers``; one without is a reference
+nobody has checked the entry against yet (its ``note`` says so). A policy names a service
+(``services: {google-analytics: {}}``) and gets the entry; keys it gives extend the entry's lists
+and override the rest.
 """
 
 from __future__ import annotations
@@ -19,16 +21,18 @@ from typing import Any, Final
 
 import yaml
 
-from .schema import CONSENT_MODE_TYPES, SERVICE_CATEGORIES, Problem
+from .schema import CATALOG_FACTS, CONSENT_MODE_TYPES, SERVICE_CATEGORIES, Problem
 
 __all__ = ["DATASETS", "CatalogEntry", "Source", "catalog", "expand_services", "merge_service", "suggest"]
 
-#: Public datasets the catalog's facts were checked against, and their licences.
+#: Public datasets the catalog's facts were checked against: their licences and the snapshot read.
 DATASETS: Final = {
     "Open Cookie Database": {
         "url": "https://github.com/jkwakman/Open-Cookie-Database",
         "licence": "Apache-2.0",
-        "note": "cookie names, durations and purposes cross-checked; no file of it is copied",
+        "commit": "0ee5a17fe1cb002943f89370d24fc26a4226061c",
+        "file": "open-cookie-database.csv",
+        "note": "cookie names, durations and vendors compared entry by entry; no file of it is copied",
     },
 }
 
@@ -44,10 +48,48 @@ _TEXTS: Final = ("label", "description")
 
 @dataclass(frozen=True)
 class Source:
-    """Where a catalog entry's facts come from, and the day they were last checked there."""
+    """A reference for a catalog entry: checked (read and compared on ``checked``) or not yet.
+
+    ``covers`` names the kinds of fact (hosts, inline, cookies, vendor) the source confirmed;
+    ``hosts``, ``inline``, ``cookies`` and ``vendor`` (its keys: name, country, privacy_policy_url),
+    when given, narrow that to the items the source actually shows.
+    """
 
     url: str
-    checked: str
+    checked: str | None = None
+    covers: tuple[str, ...] = ()
+    cookies: tuple[str, ...] | None = None
+    note: str = ""
+    dataset: str | None = None
+    hosts: tuple[str, ...] | None = None
+    inline: tuple[str, ...] | None = None
+    vendor: tuple[str, ...] | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Whether the entry was really compared with this source."""
+        return self.checked is not None
+
+    def confirms(self, fact: str, items: Iterable[str]) -> set[str]:
+        """Which of the entry's ``items`` of kind ``fact`` this source confirmed."""
+        if not self.verified or fact not in self.covers:
+            return set()
+        shown = getattr(self, fact)
+        return set(items) if shown is None else set(items) & set(shown)
+
+    def describe(self) -> str:
+        """One line saying what the source is and whether it was checked."""
+        what = self.url
+        if self.dataset:
+            commit = str(DATASETS.get(self.dataset, {}).get("commit", ""))[:12]
+            what = f"{self.dataset} ({self.url}" + (f" at {commit})" if commit else ")")
+        if self.checked is None:
+            state = self.note or "not yet verified against this source"
+        else:
+            state = f"checked {self.checked}" + (f" for {', '.join(self.covers)}" if self.covers else "")
+            if self.note:
+                state += f"; {self.note}"
+        return f"{what}: {state}"
 
 
 @dataclass(frozen=True)
@@ -69,22 +111,76 @@ class CatalogEntry:
     def vendor(self) -> str:
         return str(self.data["vendor"]["name"])
 
+    def facts(self) -> tuple[str, ...]:
+        """The kinds of fact this entry states (vendor always; hosts, inline, cookies if given)."""
+        return tuple(f for f in CATALOG_FACTS if f == "vendor" or self.data.get(f))
+
+    def _items(self, fact: str) -> list[str]:
+        if fact == "cookies":
+            return [_cookie_name(c) for c in self.data.get("cookies", ())]
+        return [str(i) for i in self.data.get(fact, ())]  # for vendor, its keys
+
+    def unverified(self, fact: str) -> tuple[str, ...]:
+        """The entry's hosts, inline markers, cookie names or vendor keys no checked source shows."""
+        items = self._items(fact)
+        confirmed: set[str] = set()
+        for source in self.sources:
+            confirmed |= source.confirms(fact, items)
+        return tuple(i for i in items if i not in confirmed)
+
+    def unverified_cookies(self) -> tuple[str, ...]:
+        """The entry's cookie names that no checked source lists."""
+        return self.unverified("cookies")
+
+    def verification(self) -> dict[str, str]:
+        """Each fact the entry states: ``verified``, ``partly`` (some items) or ``unverified``."""
+        status: dict[str, str] = {}
+        for fact in self.facts():
+            missing = len(self.unverified(fact))
+            total = len(self._items(fact))
+            status[fact] = "verified" if not missing else "unverified" if missing == total else "partly"
+        return status
+
     def service_data(self) -> dict[str, Any]:
         """The entry as a policy service mapping (a fresh copy)."""
         return copy.deepcopy(dict(self.data))
 
     def policy_yaml(self) -> str:
-        """The entry as YAML to paste under a category's ``services``."""
+        """The entry as YAML to paste under a category's ``services``, its provenance as comments."""
         body = yaml.safe_dump(
             {self.name: self.service_data()}, sort_keys=False, allow_unicode=True, width=100
         )
-        sources = "".join(f"# source: {s.url} (checked {s.checked})\n" for s in self.sources)
-        return f"# {self.label}: suggested category {self.category}\n{sources}{body}"
+        status = ", ".join(f"{fact} {state}" for fact, state in self.verification().items())
+        lines = [f"# {self.label}: suggested category {self.category}", f"# facts: {status}"]
+        for fact in CATALOG_FACTS:
+            missing = self.unverified(fact)
+            if missing and len(missing) < len(self._items(fact)):
+                lines.append(f"# {fact} no checked source shows: {', '.join(missing)}")
+        lines += [f"# source: {s.describe()}" for s in self.sources]
+        return "\n".join(lines) + "\n" + body
+
+
+def _strings(raw: Mapping[str, Any], key: str) -> tuple[str, ...] | None:
+    return None if raw.get(key) is None else tuple(str(i) for i in raw[key])
+
+
+def _source(raw: Mapping[str, Any]) -> Source:
+    return Source(
+        url=str(raw["url"]),
+        checked=str(raw["checked"]) if "checked" in raw else None,
+        covers=tuple(str(c) for c in raw.get("covers", ())),
+        cookies=_strings(raw, "cookies"),
+        note=str(raw.get("note", "")),
+        dataset=str(raw["dataset"]) if "dataset" in raw else None,
+        hosts=_strings(raw, "hosts"),
+        inline=_strings(raw, "inline"),
+        vendor=_strings(raw, "vendor"),
+    )
 
 
 def _entry(name: str, raw: Mapping[str, Any]) -> CatalogEntry:
     data = {k: v for k, v in raw.items() if k not in ("category", "sources")}
-    sources = tuple(Source(str(s["url"]), str(s["checked"])) for s in raw["sources"])
+    sources = tuple(_source(s) for s in raw["sources"])
     return CatalogEntry(name, str(raw["category"]), data, sources)
 
 

@@ -10,7 +10,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -174,13 +174,29 @@ def cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _provenance(status: Mapping[str, str]) -> str:
+    """``checked: hosts, cookies; unverified: vendor`` for one catalog entry."""
+    groups = {"verified": "checked", "partly": "partly checked", "unverified": "unverified"}
+    parts = []
+    for state, word in groups.items():
+        facts = [fact for fact, s in status.items() if s == state]
+        if facts:
+            parts.append(f"{word}: {', '.join(facts)}")
+    return "; ".join(parts)
+
+
 def cmd_services(args: argparse.Namespace, out: TextIO) -> int:
     entries = catalog()
     if args.name is None:
         width = max(len(name) for name in entries)
         for name, known in entries.items():
             print(f"{name:<{width}}  {known.category:<10}  {known.label} ({known.vendor})", file=out)
-        print(f"{len(entries)} services; `consentkit services show NAME` prints one as policy YAML", file=out)
+            print(f"{'':<{width}}  {_provenance(known.verification())}", file=out)
+        print(
+            f'{len(entries)} services; "checked" facts were compared with a source read on the date it '
+            "gives; `consentkit services show NAME` prints one as policy YAML with its sources",
+            file=out,
+        )
         return 0
     entry = entries.get(args.name)
     if entry is None:

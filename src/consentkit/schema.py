@@ -156,12 +156,30 @@ SERVICE_FIELDS: dict[str, Node] = {
     "consent_mode": Seq(Scalar(("str",), choices=CONSENT_MODE_TYPES)),
 }
 
+#: The kinds of fact a catalog source can vouch for.
+CATALOG_FACTS = ("hosts", "inline", "cookies", "vendor")
+
 #: A catalog entry (``consentkit/catalog/*.yaml``): a service, its suggested category and sources.
 CATALOG_SCHEMA = Obj(
     {
         **SERVICE_FIELDS,
         "category": Scalar(("str",), choices=SERVICE_CATEGORIES),
-        "sources": Seq(Obj({"url": STR, "checked": STR}, required=frozenset({"url", "checked"}))),
+        "sources": Seq(
+            Obj(
+                {
+                    "url": STR,
+                    "dataset": STR,
+                    "checked": STR,
+                    "covers": Seq(Scalar(("str",), choices=CATALOG_FACTS)),
+                    "hosts": STR_LIST,
+                    "inline": STR_LIST,
+                    "cookies": STR_LIST,
+                    "vendor": Seq(Scalar(("str",), choices=("name", "country", "privacy_policy_url"))),
+                    "note": STR,
+                },
+                required=frozenset({"url"}),
+            )
+        ),
     },
     required=frozenset({"label", "description", "category", "vendor", "sources"}),
 )

@@ -58,7 +58,7 @@ GA_HOST = "www.google-analytics.com"
 META_SCRIPT_HOST = "connect.facebook.net"
 META_PIXEL_HOST = "www.facebook.com"
 TRACKER_HOSTS = frozenset({GTM_HOST, GA_HOST, META_SCRIPT_HOST, META_PIXEL_HOST})
-TRACKER_COOKIES = frozenset({"_ga", "_gid", "_fbp", "fr", "_demo_analytics"})
+TRACKER_COOKIES = frozenset({"_ga", "_ga_ABC123", "_fbp", "fr", "_demo_analytics"})
 
 # A 1x1 transparent GIF: what the stand-in tracker pixel answers with.
 PIXEL_GIF = bytes.fromhex(
@@ -74,7 +74,7 @@ GTAG_STAND_IN = (
     "window.__ckGtagSawConsentDefault=(window.dataLayer||[]).some("
     "function(a){return a&&a[0]==='consent'&&a[1]==='default';});"
     "document.cookie='_ga=GA1.1.1234567890.1700000000; path=/; max-age=3600';"
-    "document.cookie='_gid=GA1.1.987654321.1700000000; path=/; max-age=3600';"
+    "document.cookie='_ga_ABC123=GS1.1.1700000000.1.0.1700000000.0.0.0; path=/; max-age=3600';"
 )
 FBEVENTS_STAND_IN = (
     "window.__ckFbeventsRan=true;document.cookie='_fbp=fb.1.1700000000.123456789; path=/; max-age=3600';"
