@@ -984,7 +984,13 @@ class Rewriter:
             self._hold(raw, attrs, check=True, google=False, markup=True)
         elif name == b"noscript" and not foreign:
             self._noscript(raw, rule)
-        elif name == b"style" and rule is None and not slash and self.plan is not None and not self._dropping:
+        elif (
+            name == b"style"
+            and rule is None
+            and not self_closing
+            and self.plan is not None
+            and not self._dropping
+        ):
             # A stylesheet fetches too (@import, url()): hold it to take those URLs off.
             self._hold(raw, attrs, check=True, google=False, markup=foreign, kind=_CSS)
         elif name in _RAWTEXT and not foreign:
