@@ -64,6 +64,9 @@ _NAVIGATION = {"alternate", "author", "bookmark", "canonical", "external", "help
 _LAZY = re.compile(r"^data-(?!consentkit-)[\w.:-]*(?:src|bg|background|poster|lazy|original|image|img|url)")
 _XLINK = "{http://www.w3.org/1999/xlink}href"
 _SVG = "{http://www.w3.org/2000/svg}"
+_SVG_FETCHING = {"image", "use", "feimage", "script", "set", "animate", "animatemotion", "animatetransform",
+                 "mpath", "textpath", "pattern", "lineargradient", "radialgradient", "filter", "tref", "cursor",
+                 "font-face-uri"}  # fmt: skip
 _URL_IN_TEXT = re.compile(r"""(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}[^\s"'<>()`\\,;]+""", re.I)
 
 
@@ -148,7 +151,8 @@ def _fetches(element: Element, tag: str, foreign: bool, scripting: bool) -> Iter
     if tag == "style":
         for url in css_urls("".join(element.itertext())):
             yield "<style>", url
-    if ns == _SVG and tag != "a":
+    # SVG elements that fetch what their href names (external <use>, <image>, filters, paint servers)
+    if ns == _SVG and tag in _SVG_FETCHING:
         for attr in ("href", _XLINK):
             if element.get(attr):
                 yield f"SVG {attr}", element.get(attr, "")

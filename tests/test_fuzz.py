@@ -332,6 +332,8 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
         b"<script>var x = '<!--<script>'; fbq('track');</script>",
         b'<svg><desc><b>x</b></desc><picture data-src="https://www.googletagmanager.com/gtag/js?id=G-1">',
         b"<svg></p><textarea><script src=//connect.facebook.net/x.js></script></textarea>",
+        b'<script src="marketing" lowsrc="https://www.googletagmanager.com/gtag/js?id=G-1">',
+        b"<style/><div src=background:url(https://www.facebook.com/tr)>",
     ],
 )
 def test_known_tricky_cases(document: bytes) -> None:

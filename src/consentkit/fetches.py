@@ -38,15 +38,17 @@ HTML, SVG, MATHML = 0, 1, 2
 # The element's own resource, per element (HTML namespace): blocking it blocks the element.
 # (Every URL attribute of a loading element counts, even one its kind does not fetch from
 # today, such as ``<script href>``: when unsure, block.)
-_URLS: Final = (b"src", b"srcset", b"href", b"xlink:href", b"data", b"poster", b"imagesrcset")
+_URLS: Final = (
+    b"src", b"srcset", b"href", b"xlink:href", b"data", b"poster", b"imagesrcset", b"lowsrc", b"codebase"
+)  # fmt: skip
 _OWN: Final[dict[bytes, tuple[bytes, ...]]] = {
     b"script": _URLS,
     b"iframe": _URLS,
     b"frame": _URLS,
-    b"img": (*_URLS, b"lowsrc"),
-    b"image": (*_URLS, b"lowsrc"),
+    b"img": _URLS,
+    b"image": _URLS,
     b"embed": _URLS,
-    b"object": (*_URLS, b"codebase"),
+    b"object": _URLS,
     b"source": _URLS,
     b"track": _URLS,
     b"video": _URLS,

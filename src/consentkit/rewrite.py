@@ -266,6 +266,13 @@ def _attr(attrs: Attrs, name: bytes) -> bytes | None:
     return None
 
 
+def _canonical(name: bytes, value: bytes | None) -> bytes:
+    """An attribute written back double-quoted, so a rebuilt tag ends exactly where it should."""
+    if value is None:
+        return b" " + name
+    return b" " + name + b'="' + value.replace(b'"', b"&quot;") + b'"'
+
+
 def _esc(value: str) -> bytes:
     return html.escape(value, quote=True).encode("ascii", "xmlcharrefreplace")
 
@@ -739,7 +746,7 @@ class Rewriter:
         if self.plan is not None:
             m = re.match(rb"</?([A-Za-z][^\t\n\f\r />]*)", rest)
             name = m.group(1).lower() if m else b""
-            if name in _BLOCKING_CANDIDATES or _ATTENTION.search(rest.lower()) is not None:
+            if name in _BLOCKING_CANDIDATES or _DATA_CONSENT in rest.lower():
                 self._mark_blocked("incomplete")
                 return len(buf)
         self._tail += rest
@@ -894,7 +901,13 @@ class Rewriter:
             self._hold(raw, attrs, check=True, google=False, markup=True)
         elif name == b"noscript" and not foreign:
             self._noscript(raw, rule)
-        elif name == b"style" and rule is None and not slash and self.plan is not None and not self._dropping:
+        elif (
+            name == b"style"
+            and rule is None
+            and not self_closing
+            and self.plan is not None
+            and not self._dropping
+        ):
             # A stylesheet fetches too (@import, url()): hold it to take those URLs off.
             self._hold(raw, attrs, check=True, google=False, markup=foreign, kind=_CSS)
         elif name in _RAWTEXT and not foreign:
@@ -952,6 +965,16 @@ class Rewriter:
         else:
             rule = self._element_rule(name, attrs)
             new_raw, category = self._neutralize_attributes(name, raw, attrs, slash)
+            if new_raw is not raw and rule is None:
+                # The rebuilt tag must read as one tag with nothing left to take off; markup
+                # too odd for that (quotes in names...) is blocked whole: when unsure, block.
+                again = _TAG.match(new_raw)
+                if (
+                    again is None
+                    or again.end() != len(new_raw)
+                    or attribute_actions(plan, name, _parse_attrs(again.group(3)), self._namespace)
+                ):
+                    rule, new_raw = Rule(category or "uninspected", category or "uninspected"), raw
             if key is not None:
                 if len(_DECISIONS) >= _DECISIONS_MAX:
                     _DECISIONS.clear()
@@ -972,16 +995,16 @@ class Rewriter:
         changes = {index: (rule, value) for index, rule, value in actions}
         first = actions[0][1]
         parts = [raw[: 1 + len(name)]]
-        for index, (attr_name, _value, text) in enumerate(attrs):
+        for index, (attr_name, value, _text) in enumerate(attrs):
             change = changes.get(index)
             if change is None:
                 if not (self.inert and attr_name == b"data-consentkit-category"):
-                    parts.append(b" " + text)
+                    parts.append(_canonical(attr_name, value))
                 continue
             if change[1] is not None:
                 parts.append(b" " + attr_name + b'="' + change[1] + b'"')
             if self.inert:
-                parts.append(b" data-consentkit-attr-" + text)
+                parts.append(_canonical(b"data-consentkit-attr-" + attr_name, value))
         if self.inert:
             parts.append(b' data-consentkit-category="' + _esc(first.category) + b'"')
         parts.append(b"/>" if slash else b">")
@@ -1337,7 +1360,7 @@ class Rewriter:
         parts = [b"<", name, b' data-consentkit-category="', _esc(rule.category), b'"']
         if hidden:
             parts.append(b' hidden=""')
-        for attr_name, value, text in attrs:
+        for attr_name, value, _text in attrs:
             if attr_name.startswith(b"data-consentkit-"):
                 continue
             if (
@@ -1345,9 +1368,9 @@ class Rewriter:
                 or (attr_name == b"style" and value and might_fetch(value))
                 or (name == b"meta" and attr_name == b"content")
             ):
-                parts.append(b" data-consentkit-attr-" + text)
+                parts.append(_canonical(b"data-consentkit-attr-" + attr_name, value))
             else:
-                parts.append(b" " + text)
+                parts.append(_canonical(attr_name, value))
         parts.append(b">")
         return b"".join(parts)
 
