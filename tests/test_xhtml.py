@@ -138,3 +138,37 @@ async def test_other_xml_documents_pass_untouched(policy: Policy, tmp_path: Path
     async with client_for(app) as client:
         response = await client.get("/")
     assert response.text == body
+
+
+@pytest.mark.parametrize("chunk", [0, 1, 7])
+async def test_the_additions_go_into_the_xhtml_body_not_the_head(
+    policy: Policy, tmp_path: Path, chunk: int
+) -> None:
+    """XML has no raw text: the <title>'s text must not be taken for the first content of the body."""
+    from starlette.responses import StreamingResponse
+
+    async def page(request: Request) -> Response:
+        data = XHTML.encode()
+        if not chunk:
+            return Response(data, media_type="application/xhtml+xml")
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            for i in range(0, len(data), chunk):
+                yield data[i : i + chunk]
+
+        return StreamingResponse(chunks(), media_type="application/xhtml+xml")
+
+    app = make_app(policy, [Route("/", page)], tmp_path=tmp_path)
+    async with client_for(app) as client:
+        document = _parses_as_xml((await client.get("/")).content)
+    [head] = document.getElementsByTagName("head")
+    [title] = document.getElementsByTagName("title")
+    assert [n.nodeName for n in head.childNodes] == ["meta", "title"]
+    assert "".join(n.data for n in title.childNodes) == "Communiqué"
+    [banner] = [
+        e for e in document.getElementsByTagName("section") if e.getAttribute("id") == "consentkit-banner"
+    ]
+    parent = banner.parentNode
+    while parent is not None and parent.nodeName != "body":
+        parent = parent.parentNode
+    assert parent is not None, "the banner is not inside <body>"

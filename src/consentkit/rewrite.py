@@ -360,6 +360,7 @@ class Rewriter:
         # the body begins (after <body>, or before the first content), where the parser's state
         # is known whatever the page does later (unclosed <select>, <a>, tables, <plaintext>).
         self._prebody = self.inject
+        self._xml_head = False  # inside an XHTML <head> (XML has no raw text: its <title> is text)
         self._cand = self._candidate_pattern()
         self._passthrough = self.plan is None and not self.gcm_pending and not nested and not self.inject
         self._to_passthrough = False
@@ -681,7 +682,7 @@ class Rewriter:
 
     def _text(self, data: bytes) -> None:
         """Text (and ordinary tags, once the body has started)."""
-        if self._prebody and data:
+        if self._prebody and data and not self._xml_head:
             content = data.lstrip(b"\t\n\f\r ")
             if content:  # the first character that is not whitespace starts the body
                 self._emit(data[: len(data) - len(content)])
@@ -824,6 +825,9 @@ class Rewriter:
         if name == b"select":
             self._in_select = False
             self._emit(raw)
+        elif name == b"head":
+            self._xml_head = False
+            self._emit(raw)
         elif self._prebody and name in (b"body", b"html", b"br"):
             self._body_begins(after=b"")  # these end tags start the body, as content would
             self._emit(raw)
@@ -850,7 +854,13 @@ class Rewriter:
         rule: Rule | None = None
         if self.plan is not None and not self._dropping and _URLISH.search(raw_attrs) is not None:
             rule, raw = self._decide(name, raw, raw_attrs, attrs, slash)
-        elif foreign_element and not broke_out and name not in _FOREIGN_SPECIAL and not self._frames:
+        elif (
+            foreign_element
+            and not broke_out
+            and name not in _FOREIGN_SPECIAL
+            and not self._frames
+            and not self._prebody
+        ):
             self._emit(raw)  # an SVG/MathML element that fetches nothing: the common case
             return
         if name == b"html":
@@ -872,8 +882,10 @@ class Rewriter:
                 self._prebody = False
                 self._body_end_done = self._body_start_done = True
                 self._cand = self._candidate_pattern()
-            elif name not in _HEAD_TAGS or foreign_element:
+            elif name not in _HEAD_TAGS or namespace != HTML:
                 self._body_begins(after=b"")
+            elif name == b"head" and self.xml:
+                self._xml_head = True
             elif name == b"meta" and (_attr(attrs, b"name") or b"").strip().lower() == _PAGE_BANNER:
                 self._manual = (_attr(attrs, b"content") or b"").strip().lower() == b"manual"
         if rule is not None and broke_out:
