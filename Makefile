@@ -51,7 +51,7 @@ load: $(STAMP)
 
 ## fuzz: the C scan under libFuzzer + ASan/UBSan for FUZZ_SECONDS, then the long Python variants
 fuzz: fuzz-native $(STAMP)
-	$(BIN)/pytest tests/test_fuzz.py tests/test_native_scan.py --long
+	$(BIN)/pytest tests/test_fuzz.py tests/test_native_scan.py tests/test_security.py --long
 
 CLANG ?= clang
 FUZZ_SECONDS ?= 120

@@ -7,6 +7,8 @@ would (with and without scripting), and list every tracker it would still fetch 
 from __future__ import annotations
 
 import base64
+import bisect
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -41,16 +43,30 @@ def url_host(url: str) -> str | None:
     return host or None
 
 
+@functools.lru_cache(maxsize=8)
+def _lowered_and_loaders(raw: bytes) -> tuple[bytes, list[int]]:
+    return raw.lower(), [m.start() for m in _LOADERS.finditer(raw)]
+
+
+_HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
 def _loads_host(text: str, host: str) -> bool:
     raw = text.encode("utf-8", "surrogatepass")
-    loaders = [m.start() for m in _LOADERS.finditer(raw)]
+    lowered, loaders = _lowered_and_loaders(raw)
     # the host written as a host name (or the end of a longer one), in any case
-    named = re.compile(rb"(?<![a-z0-9-])" + re.escape(host.encode()) + rb"(?![a-z0-9-])", re.I)
-    return any(
-        start <= p <= start + LOADER_REACH
-        for start in (m.start() for m in named.finditer(raw))
-        for p in loaders
-    )
+    needle = host.encode().lower()
+    start = lowered.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        named = (start == 0 or lowered[start - 1] not in _HOST_CHARS) and (
+            end == len(lowered) or lowered[end] not in _HOST_CHARS
+        )
+        k = bisect.bisect_left(loaders, start)  # the first loader at or after the host
+        if named and k < len(loaders) and loaders[k] <= start + LOADER_REACH:
+            return True
+        start = lowered.find(needle, start + 1)
+    return False
 
 
 _JS_TYPES = {"", "module", "text/javascript", "application/javascript", "application/ecmascript"}

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+import consentkit
+
 ROOT = Path(__file__).parents[1]
 IGNORE = shutil.ignore_patterns(
     ".venv", ".git", "build", "dist", "*.so", "*.o", "__pycache__", "*.egg-info", "node_modules", ".*cache",
@@ -27,9 +29,9 @@ IGNORE = shutil.ignore_patterns(
 )  # fmt: skip
 
 CHECK = """
-import asyncio, json, logging, sys
+import asyncio, contextlib, io, json, logging, sys
 import httpx
-import consentkit, consentkit.scanner as scanner
+import consentkit, consentkit.cli, consentkit.scanner as scanner
 from consentkit.cli import _example_dir, demo_app
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stdout)
@@ -42,7 +44,11 @@ async def get():
         return await client.get("/", headers={"accept": "text/html"})
 
 page = asyncio.run(get())
+version = io.StringIO()
+with contextlib.redirect_stdout(version), contextlib.suppress(SystemExit):
+    consentkit.cli.main(["--version"])
 print(json.dumps({
+    "version": version.getvalue().strip(),
     "native": scanner.NATIVE, "implementation": scanner.IMPLEMENTATION, "describe": scanner.describe(),
     "module": consentkit.__file__, "example": str(_example_dir()),
     "status": page.status_code, "banner": "_consent" in page.text,
@@ -109,6 +115,7 @@ def test_without_a_compiler_the_pure_python_scanner_is_installed(tmp_path: Path)
     assert facts["native"] is False
     assert facts["implementation"] == "python"
     assert log.count("WARNING consentkit scanner: pure Python (the C extension is not installed:") == 1, log
+    assert str(facts["version"]).startswith(f"consentkit {consentkit.__version__} (scanner: pure Python (")
 
 
 def test_with_a_compiler_the_native_scanner_is_installed(tmp_path: Path) -> None:
@@ -122,3 +129,7 @@ def test_with_a_compiler_the_native_scanner_is_installed(tmp_path: Path) -> None
     assert facts["native"] is True
     assert facts["implementation"] == "native"
     assert log.count("INFO consentkit scanner: native (C extension consentkit._scan)") == 1, log
+    assert (
+        facts["version"]
+        == f"consentkit {consentkit.__version__} (scanner: native (C extension consentkit._scan))"
+    )

@@ -288,7 +288,8 @@ def test_generated_documents(document: bytes, chunking: list[int]) -> None:
     check(document, chunking)
 
 
-@FUZZ
+# Real pages are large (the oracle parses each twice): half as many, and 30,000 under `make fuzz`.
+@settings(FUZZ, max_examples=EXAMPLES // 2)
 @given(document=mutated(), chunking=cuts)
 def test_mutated_real_pages(document: bytes, chunking: list[int]) -> None:
     check(document, chunking)
@@ -356,3 +357,71 @@ def test_a_memoised_page_is_the_page_a_full_rewrite_gives(document: bytes, conse
             memo.rewrite(document, PLAN, Marks(), consent_mode=consent_mode, on_blocked=seen.append) == whole
         )
     assert seen == [expected.first_blocked, expected.first_blocked]
+
+
+# --- the native scan and its Python twin -------------------------------------------------------
+
+
+def _with_scanner(
+    implementation: str, document: bytes, chunking: list[int], plan: BlockPlan | None, xml: bool
+):
+    """Output, first blocked category and body-start calls of a rewrite with this scanner."""
+    from consentkit import scanner
+
+    scanner.use(implementation)
+    try:
+        starts: list[int] = []
+
+        class Counting(Marks):
+            def body_start(self) -> bytes:
+                starts.append(1)
+                return super().body_start()
+
+        rewriter = Rewriter(plan, Counting(), xml=xml)
+        out, start = [], 0
+        for cut in sorted({c % (len(document) + 1) for c in chunking}):
+            out.append(rewriter.feed(document[start:cut]))
+            start = cut
+        out.append(rewriter.feed(document[start:]))
+        out.append(rewriter.close())
+        return b"".join(out), rewriter.first_blocked, len(starts)
+    finally:
+        scanner.use(scanner.available()[0])
+
+
+def _need_native() -> None:
+    from consentkit import scanner
+
+    if "native" not in scanner.available():
+        if os.environ.get("CI") == "true":
+            raise AssertionError("the C extension must be built in CI (see docs/native.md)")
+        pytest.skip("the C extension is not built here (no compiler at install time)")
+
+
+@FUZZ
+@given(
+    document=st.one_of(documents, mutated()),
+    chunking=cuts,
+    blocking=st.booleans(),
+    xml=st.sampled_from([False, False, False, True]),
+)
+def test_the_native_scan_and_its_python_twin_rewrite_alike(
+    document: bytes, chunking: list[int], blocking: bool, xml: bool
+) -> None:
+    """Byte-for-byte the same output, blocked category and injector calls, whichever scan runs."""
+    _need_native()
+    plan = PLAN if blocking else None
+    native = _with_scanner("native", document, chunking, plan, xml)
+    python = _with_scanner("python", document, chunking, plan, xml)
+    assert native == python, f"input: {document[:600]!r}"
+
+
+def test_a_long_head_with_nothing_to_block_is_scanned_alike() -> None:
+    """The head-only scan lowers a prefix of the page: both scans must still see tags past it."""
+    _need_native()
+    head = b"<!DOCTYPE html><html><head>" + b"<meta name=x content=y>" * 700
+    document = head + b"<title>t</title></head><body><p>x</p><!-- consentkit:banner --></body></html>"
+    for plan in (None, PLAN):
+        native = _with_scanner("native", document, [], plan, False)
+        assert native == _with_scanner("python", document, [], plan, False)
+        assert native[2] == 1

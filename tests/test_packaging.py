@@ -103,7 +103,9 @@ def test_consentkit_version() -> None:
         [sys.executable, "-m", "consentkit.cli", "--version"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0
-    assert result.stdout.strip() == f"consentkit {consentkit.__version__}"
+    from consentkit import scanner
+
+    assert result.stdout.strip() == f"consentkit {consentkit.__version__} ({scanner.describe()})"
 
 
 def test_the_consentkit_logger_has_a_null_handler() -> None:

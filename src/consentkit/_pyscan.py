@@ -204,7 +204,7 @@ def advance(  # noqa: PLR0917 - the same positional signature as the C function
     candidate tag, an ordinary tag containing a candidate, one that ``attention`` points at
     (``DATA_CONSENT``: "data-consent" starts inside it; ``NAMES``: an attribute that may fetch),
     a start tag with a filtered value, or an incomplete tag at the end of ``buf``; and
-    ``(len(buf), END)`` when there is none. ``lbuf`` is ``buf.lower()``.
+    ``(len(buf), END)`` when there is none. ``lbuf`` is ``buf.lower()``, or a lowered prefix of it.
     """
     n = len(buf)
     if not 0 <= i <= n:
@@ -217,6 +217,9 @@ def advance(  # noqa: PLR0917 - the same positional signature as the C function
     skip = _SKIP_BLOCKING if attention == NAMES else _SKIP
     start = i
     cand = _search(lbuf, i, cands.pattern)
+    if len(lbuf) < n and (cand is None or cand.start() + 1024 > len(lbuf)):
+        lbuf = buf.lower()  # lbuf was a lowered prefix (the rewriter's head-only scan): all of it now
+        cand = _search(lbuf, i, cands.pattern)
     p = cand.start() if cand is not None else n
     dc = _find_data_consent(lbuf, i) if attention == DATA_CONSENT else -1
     while True:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
+from . import __version__, scanner
 from .audit import VerifyReport
 from .audit_setup import AuditStoreError, check_writable
 from .audit_store import SqlStore, is_url, open_store, shown
@@ -790,7 +790,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="consentkit", description="Server-side cookie consent: policies, demo and audit trail."
     )
-    parser.add_argument("--version", action="version", version=f"consentkit {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"consentkit {__version__} ({scanner.describe()})"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser(

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import anyio.to_thread
 
+from . import scanner
 from .audit import AuditError, AuditLog, category_states
 from .audit_setup import build_audit_log
 from .banner import Renderer
@@ -93,6 +94,7 @@ class ConsentMiddleware:
         self.app = app
         self.settings_layout = settings_layout
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
+        scanner.announce()  # one line per process: which HTML scan runs (native or pure Python)
         if not prefix.startswith("/") or prefix.endswith("/") or len(prefix) < 2:
             raise ValueError(f"prefix must look like /_consent, got {prefix!r}")
         self.prefix = prefix

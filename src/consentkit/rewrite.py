@@ -23,8 +23,9 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
+from . import scanner
 from .css import might_fetch
 from .fetches import attribute_actions, element_rule, fetching_attribute, json_urls_rule, neutralize_css
 from .namespaces import BREAKOUT, HTML, ForeignStack
@@ -45,32 +46,6 @@ _ATTRS: Final = (
     rb"""|(?![\t\n\f\r ]*+=)))*+"""
 )
 _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
-# Text, stray "<" and complete ordinary tags: stops at anything else or at an incomplete tag.
-# Text, stray "<" and complete ordinary tags: stops at anything else or at an incomplete tag.
-_SKIP: Final = re.compile(
-    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)[^<]*+)*+"
-)
-# Attributes that may fetch (or name a category) on any element: with something to block,
-# a tag holding one is not ordinary, and _SKIP_BLOCKING stops before it.
-_ATTENTION_NAME: Final = (
-    rb"(?i:(?:data-consent|style|background|ping|src|http-equiv)(?=[\t\n\f\r /=>])"
-    rb"|data-[^\t\n\f\r /=>]*?(?:src|bg|background|poster|lazy|original|image|img|url|echo|href))"
-)
-_ATTENTION: Final = re.compile(_ATTENTION_NAME)
-# The same, after its first character (a quick test of that character comes first).
-_ATTENTION_TAIL: Final = (
-    rb"(?<=[bBdDhHpPsS])(?i:(?<=d)ata-consent|(?<=s)tyle|(?<=b)ackground|(?<=p)ing|(?<=s)rc|(?<=h)ttp-equiv)"
-    rb"(?=[\t\n\f\r /=>])"
-    rb"|(?<=[dD])(?i:ata-[^\t\n\f\r /=>]*?(?:src|bg|background|poster|lazy|original|image|img|url|echo|href))"
-)
-_ATTR_NAME_START: Final = rb"|[^\t\n\f\r />][^\t\n\f\r /=>]*+"
-_SKIP_BLOCKING: Final = re.compile(
-    rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+"
-    + _ATTRS.replace(
-        _ATTR_NAME_START, rb"|(?![bBdDhHpPsS](?:" + _ATTENTION_TAIL + rb"))" + _ATTR_NAME_START[1:], 1
-    )
-    + rb">)[^<]*+)*+"
-)
 _ATTR: Final = re.compile(
     rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
     rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
@@ -165,19 +140,6 @@ _HEAD_TAGS: Final = frozenset(
 HOLD_TAG_MAX: Final = 16 << 20
 
 Attrs = list[tuple[bytes, bytes | None, bytes]]
-
-
-@lru_cache(maxsize=64)
-def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.Pattern[bytes]:
-    starts = b"|".join(re.escape(n) for n in names)
-    ends = b"|".join(re.escape(n) for n in end_names)
-    return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
-
-
-# In SVG/MathML content every tag is a candidate: the namespace stack follows each one.
-_ANY_TAG: Final = re.compile(
-    rb"<(?:([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|/([a-z][^\t\n\f\r />]*+)[\t\n\f\r />]|[!?]|/(?=[^a-z]))"
-)
 
 
 class Injector(Protocol):
@@ -498,13 +460,13 @@ class Rewriter:
         self._dropping = any(frame.drop for frame in self._frames)
         self._cand = self._candidate_pattern()
 
-    def _candidate_pattern(self) -> re.Pattern[bytes]:
+    def _candidate_pattern(self) -> Any:
         if self._prebody:
-            return _ANY_TAG
+            return scanner.ANY_TAG
         blocking = self.plan is not None or self.nested
         mode = self._foreign.mode
         if mode == 2:
-            return _ANY_TAG  # HTML inside SVG/MathML: every tag moves the stack
+            return scanner.ANY_TAG  # HTML inside SVG/MathML: every tag moves the stack
         if mode == 1:
             names = _FOREIGN_CANDIDATES
         else:
@@ -517,7 +479,7 @@ class Rewriter:
                 names = (*names, frame.name)
             if frame.name not in ends:
                 ends = (*ends, frame.name)
-        return _candidate_re(names, ends)
+        return scanner.candidates(names, ends)
 
     def _sniff_lang(self, data: bytes, final: bool = False) -> None:
         self._sniff += data[: 4096 - len(self._sniff)]
@@ -553,8 +515,6 @@ class Rewriter:
             self._page_banner_at = buf.rfind(_PAGE_BANNER)
             if self._banner_waits and self._page_banner_at >= 0 and self._page_banner(buf, 0):
                 self._banner_waits = False  # the page renders its own banner
-        cand: re.Match[bytes] | None = None
-        cand_pattern: re.Pattern[bytes] | None = None
         while i < n or (final and self._state not in (_DATA, _PLAIN)):
             state = self._state
             if partial and (
@@ -562,7 +522,6 @@ class Rewriter:
             ):
                 partial = False
                 lbuf = buf.lower()
-                cand_pattern = None
             if state == _DATA:
                 if self._prebody and self.plan is None:
                     # Nothing to block: whitespace and the head's ordinary tags need no look.
@@ -581,48 +540,16 @@ class Rewriter:
                     self._emit(buf[i:])
                     i = n
                     break
-                if cand_pattern is not self._cand or (cand is not None and cand.start() < i):
-                    cand_pattern = self._cand
-                    cand = cand_pattern.search(lbuf, i)
-                    if partial and (cand is None or cand.start() + 1024 > len(lbuf)):
-                        partial = False  # the head goes on: lower all of it
-                        lbuf = buf.lower()
-                        cand = cand_pattern.search(lbuf, i)
-                p = cand.start() if cand is not None else n
-                target = p
-                skip = _SKIP_BLOCKING if self.plan is not None and not self._dropping else _SKIP
-                # One byte past a "<" at target lets _SKIP see that a "<" just before it is text.
-                limit = target + 1 if target < n and buf[target] == 0x3C else target
-                skipped = skip.match(buf, i, limit)
-                q = skipped.end() if skipped is not None else i
-                if q < target:
-                    # A tag starts at q and runs past target: the candidate or data-consent at
-                    # target lies inside it (or the tag is incomplete).
-                    tag = _TAG.match(buf, q)
-                    if tag is None:
-                        self._text(buf[i:q])
-                        if not final:
-                            i = q
-                            break
-                        i = self._eof_in_tag(buf, q)
-                        continue
-                    self._text(buf[i:q])
-                    self._tag(tag)
-                    i = tag.end()
-                    continue
-                if cand is None:
-                    if final:
-                        self._text(buf[i:])
-                        i = n
-                    else:
-                        # q == n: everything up to the end is complete text and tags; a partial
-                        # construct at the very end made _SKIP stop earlier and is kept.
-                        self._text(buf[i:q])
-                        i = q
-                    break
+                attention = scanner.NAMES if self.plan is not None and not self._dropping else scanner.NONE
+                p, kind = scanner.advance(buf, lbuf, i, self._cand, attention, None)
+                if partial and p + 1024 > len(lbuf):
+                    partial = False  # the head goes on: lower all of it
+                    lbuf = buf.lower()
                 self._text(buf[i:p])
                 i = p
-                if cand.group(1) is None and cand.group(2) is None:
+                if kind == scanner.END:
+                    break
+                if kind == scanner.DECL:
                     i, stop = self._markup_declaration(buf, lbuf, p, final)
                     if stop:
                         break

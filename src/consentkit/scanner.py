@@ -29,50 +29,82 @@ __all__ = [
     "TAG",
     "advance",
     "announce",
+    "available",
     "candidates",
     "describe",
     "tag_filter",
+    "use",
 ]
 
 logger = logging.getLogger("consentkit")
 
-_native: Any
+_built: Any
 _why_not = ""
 try:
-    from . import _scan as _native
+    from . import _scan as _built
 except ImportError as exc:  # not built: no compiler at install time, or CONSENTKIT_NO_EXTENSION=1
-    _native = None
+    _built = None
     _why_not = f"the C extension is not installed: {exc}"
 
-if os.environ.get("CONSENTKIT_SCANNER", "").lower() == "python" and _native is not None:
+_native: Any = _built
+if os.environ.get("CONSENTKIT_SCANNER", "").lower() == "python" and _built is not None:
     _native = None
     _why_not = "CONSENTKIT_SCANNER=python"
 
 _impl: Any = _native if _native is not None else _pyscan
 
 #: Whether the C scan is active.
-NATIVE: Final[bool] = _native is not None
+NATIVE: bool = _native is not None
 #: ``"native"`` or ``"python"``.
-IMPLEMENTATION: Final[str] = "native" if NATIVE else "python"
+IMPLEMENTATION: str = "native" if NATIVE else "python"
 
-END: Final[int] = _impl.END
-TAG: Final[int] = _impl.TAG
-DECL: Final[int] = _impl.DECL
-NONE: Final[int] = _impl.NONE
-DATA_CONSENT: Final[int] = _impl.DATA_CONSENT
-NAMES: Final[int] = _impl.NAMES
-NAMES_FILTERED: Final[int] = _impl.NAMES_FILTERED
+END: Final[int] = _pyscan.END
+TAG: Final[int] = _pyscan.TAG
+DECL: Final[int] = _pyscan.DECL
+NONE: Final[int] = _pyscan.NONE
+DATA_CONSENT: Final[int] = _pyscan.DATA_CONSENT
+NAMES: Final[int] = _pyscan.NAMES
+NAMES_FILTERED: Final[int] = _pyscan.NAMES_FILTERED
 
 #: ``advance(buf, lbuf, i, cands, attention, tag_filter) -> (position, kind)``; see _pyscan.advance.
-advance: Final[Callable[[bytes, bytes, int, Any, int, Any], tuple[int, int]]] = _impl.advance
-#: Every tag is a candidate (the #14 rewriter's _ANY_TAG: before <body>, HTML inside SVG/MathML).
-ANY_TAG: Final[Any] = _impl.Candidates((), (), any_tag=True)
+advance: Callable[[bytes, bytes, int, Any, int, Any], tuple[int, int]] = _impl.advance
+#: Every tag is a candidate (before <body>, and for HTML inside SVG/MathML).
+ANY_TAG: Any = _impl.Candidates((), (), any_tag=True)
 
 
 @lru_cache(maxsize=64)
+def _candidates(impl: Any, starts: tuple[bytes, ...], ends: tuple[bytes, ...]) -> Any:
+    return impl.Candidates(starts, ends)
+
+
 def candidates(starts: tuple[bytes, ...], ends: tuple[bytes, ...]) -> Any:
-    """The compiled candidate set for these start and end tag names (cached, like _candidate_re)."""
-    return _impl.Candidates(starts, ends)
+    """The compiled candidate set for these start and end tag names (cached)."""
+    return _candidates(_impl, starts, ends)
+
+
+def available() -> tuple[str, ...]:
+    """The implementations present in this installation: ``("native", "python")`` or ``("python",)``."""
+    return ("native", "python") if _built is not None else ("python",)
+
+
+def use(implementation: str) -> None:
+    """Switch the scan of every Rewriter made from now on (differential tests and benchmarks)."""
+    global _impl, NATIVE, IMPLEMENTATION, advance, ANY_TAG, _why_not
+    impl: Any
+    if implementation == "native":
+        if _built is None:
+            raise RuntimeError(f"the native scanner is not available: {_why_not}")
+        impl = _built
+    elif implementation == "python":
+        impl = _pyscan
+        _why_not = "selected with consentkit.scanner.use"
+    else:
+        raise ValueError(f"unknown scanner {implementation!r}: 'native' or 'python'")
+    _impl = impl
+    NATIVE = impl is not _pyscan
+    IMPLEMENTATION = implementation
+    advance = impl.advance
+    ANY_TAG = impl.Candidates((), (), any_tag=True)
 
 
 def tag_filter(needles: Iterable[bytes], stop_bytes: bytes = b"") -> Any:
