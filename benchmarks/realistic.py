@@ -11,7 +11,7 @@ Usage: ``python benchmarks/realistic.py [--rounds 5] [--seconds 3] [--scanners d
     consentkit alternating, 15 rounds: what consentkit adds, per request and per KB of page.
 
 ``--scanners native,python`` adds a consentkit server run with ``CONSENTKIT_SCANNER=python``
-(the pure-Python scanner) next to the default one, for when the rewriter uses consentkit.scanner.
+(the pure-Python scanner) next to the default one; run with CONSENTKIT_SCANNER=python for (g) with it.
 Results go to stdout and ``benchmarks/results/<date>-<host>-<commit>-realistic.{txt,json}``.
 """
 
@@ -223,7 +223,7 @@ def report_g(result: dict[str, Any]) -> list[str]:
     lines = [
         f"(g) The realistic app's CPU-bound page in process (ASGI calls, no HTTP), µs per request, "
         f"median [min-max] of {result['rounds']} alternating rounds "
-        f"(consentkit.scanner: {result['scanner']}; the rewriter does not use it yet).",
+        f"(consentkit.scanner: {result['scanner']}).",
     ]
     header = ["visitor", "page KB", "bare µs", "consentkit µs", "added µs", "added µs/KB", "ratio"]
     rows = [

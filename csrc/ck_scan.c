@@ -389,6 +389,30 @@ static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *f
     return 0;
 }
 
+size_t ck_read_tag(const uint8_t *buf, size_t n, size_t k, size_t *name_end) {
+    if (k + 1 >= n || buf[k] != '<') {
+        return 0;
+    }
+    size_t s = k + 1;
+    if (buf[s] == '/') {
+        s++;
+    }
+    if (s >= n || !IS_ALPHA(buf[s])) {
+        return 0;
+    }
+    int hit = 0;
+    size_t end = tag_end(buf, n, k, NULL, 0, &hit);
+    if (end == 0) {
+        return 0;
+    }
+    size_t e = s + 1;
+    while (e < end && !IS_DELIM(buf[e])) {
+        e++;
+    }
+    *name_end = e;
+    return end;
+}
+
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind) {
     int data_consent = attention == CK_ATTENTION_DATA_CONSENT;

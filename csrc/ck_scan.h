@@ -88,6 +88,11 @@ int ck_filter_hits(const ck_filter *f, const uint8_t *v, size_t n);
  *            or a tag (or a lone "<", "</") that is incomplete at the end of the buffer;
  *   CK_END   nothing: the position returned is n.
  * `filter` may be NULL. Requires i <= n. */
+/* The tag at buf[k] ("<" + letter, or "</" + letter), read with the tokenizer's exact attribute
+ * quoting: the position after its ">" (and in *name_end, the end of its name), or 0 when there
+ * is no tag at k or it is incomplete. The same as the rewriter's _TAG regex. */
+size_t ck_read_tag(const uint8_t *buf, size_t n, size_t k, size_t *name_end);
+
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind);
 

@@ -266,7 +266,34 @@ static PyObject *scan_advance(PyObject *module, PyObject *const *args, Py_ssize_
     return Py_BuildValue("(ni)", (Py_ssize_t)stop, kind);
 }
 
+static PyObject *scan_read_tag(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 2 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "read_tag(buf: bytes, k: int)");
+        return NULL;
+    }
+    Py_ssize_t k = PyLong_AsSsize_t(args[1]);
+    if (k == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_ssize_t n = PyBytes_GET_SIZE(args[0]);
+    if (k < 0 || k > n) {
+        PyErr_SetString(PyExc_ValueError, "read_tag: position out of range");
+        return NULL;
+    }
+    size_t name_end = 0;
+    size_t end = ck_read_tag((const uint8_t *)PyBytes_AS_STRING(args[0]), (size_t)n, (size_t)k, &name_end);
+    if (end == 0) {
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(nn)", (Py_ssize_t)end, (Py_ssize_t)name_end);
+}
+
 static PyMethodDef scan_methods[] = {
+    {"read_tag", (PyCFunction)(void (*)(void))scan_read_tag, METH_FASTCALL,
+     PyDoc_STR("read_tag(buf, k) -> (end, name_end) or None\n\n"
+               "The tag at k read with the tokenizer's attribute quoting: where it ends and where "
+               "its name ends; None when there is no complete tag at k.")},
     {"advance", (PyCFunction)(void (*)(void))scan_advance, METH_FASTCALL,
      PyDoc_STR("advance(buf, lbuf, i, cands, attention, tag_filter) -> (position, kind)\n\n"
                "From i, skip text and ordinary tags; return the first construct that matters "

@@ -193,8 +193,39 @@ def start_tag(draw: st.DrawFn) -> str:
     return "<" + name + "".join(separator + a for a in attrs) + closing
 
 
+@st.composite
+def svg_icon(draw: st.DrawFn) -> str:
+    """An inline SVG icon as templates write them, now and then with something that fetches."""
+    shapes = ["path", "g", "circle", "rect", "PATH", "title", "use", "image", "foreignObject", "p", "a"]
+    parts = []
+    for _ in range(draw(st.integers(min_value=0, max_value=5))):
+        name = draw(st.sampled_from(shapes))
+        kind = draw(st.sampled_from(["start", "end", "text", "self"]))
+        attrs = "".join(" " + a for a in draw(st.lists(attribute(), max_size=2)))
+        if kind == "text":
+            parts.append(draw(st.sampled_from(["Share", " ", "a &amp; b", "x<y"])))
+        elif kind == "end":
+            parts.append(f"</{name}>")
+        else:
+            parts.append(f"<{name}{attrs}{'/' if kind == 'self' else ''}>")
+    svg_attrs = draw(
+        st.sampled_from(
+            [
+                "",
+                ' viewBox="0 0 24 24" aria-hidden="true"',
+                ' xmlns="http://www.w3.org/2000/svg" width=16',
+                " class=icon",
+            ]
+        )
+    )
+    svg_attrs += "".join(" " + a for a in draw(st.lists(attribute(), max_size=1)))
+    end = draw(st.sampled_from(["</svg>", "</SVG >", "", "</svg"]))
+    return f"<svg{svg_attrs}>" + "".join(parts) + end
+
+
 fragment = st.one_of(
     start_tag(),
+    svg_icon(),
     st.sampled_from(NAMES).map(lambda n: f"</{n}>"),
     st.sampled_from(TEXTS),
     st.text(max_size=6),
@@ -425,3 +456,21 @@ def test_a_long_head_with_nothing_to_block_is_scanned_alike() -> None:
         native = _with_scanner("native", document, [], plan, False)
         assert native == _with_scanner("python", document, [], plan, False)
         assert native[2] == 1
+
+
+@FUZZ
+@given(document=st.one_of(documents, mutated()), chunking=cuts, blocking=st.booleans())
+def test_inert_svg_icons_copied_whole_rewrite_as_tag_by_tag(
+    document: bytes, chunking: list[int], blocking: bool
+) -> None:
+    """Copying an inert inline SVG whole gives the bytes and calls of following it tag by tag."""
+    from consentkit import rewrite as module
+
+    plan = PLAN if blocking else None
+    whole = _with_scanner(module.scanner.IMPLEMENTATION, document, chunking, plan, False)
+    module._SVG_ISLANDS = False
+    try:
+        by_tag = _with_scanner(module.scanner.IMPLEMENTATION, document, chunking, plan, False)
+    finally:
+        module._SVG_ISLANDS = True
+    assert whole == by_tag, f"input: {document[:600]!r}"

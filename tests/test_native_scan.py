@@ -291,3 +291,26 @@ def test_attention_names_left_to_the_filter(buf: bytes, expected: tuple[int, int
     assert Pair(1, attention=_scan.NAMES_FILTERED, tag_filter=0).advance(buf, 0) == (
         Pair(1, attention=_scan.NAMES, tag_filter=0).advance(buf, 0)
     )
+
+
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=st.one_of(documents, mutated()), extra=st.lists(st.integers(min_value=0), max_size=8))
+def test_read_tag_agrees_at_every_tag_and_anywhere(document: bytes, extra: list[int]) -> None:
+    """The C tag reader gives the rewriter's _TAG reading: end and name end, or None."""
+    positions = {k for k, byte in enumerate(document) if byte == 0x3C}
+    positions |= {e % (len(document) + 1) for e in extra}
+    for k in sorted(positions):
+        assert _scan.read_tag(document, k) == _pyscan.read_tag(document, k), (k, document[k : k + 80])
+
+
+@pytest.mark.parametrize(
+    "buf",
+    [b"<", b"</", b"<a", b"</a", b"<a b='", b"<a b=", b"<a b", b"<1>", b"</ >", b"<a\x00b>", b"<a b=c/>"],
+)
+def test_read_tag_at_every_position_of_odd_inputs(buf: bytes) -> None:
+    for k in range(len(buf) + 1):
+        assert _scan.read_tag(buf, k) == _pyscan.read_tag(buf, k)
+    with pytest.raises(ValueError, match="out of range"):
+        _scan.read_tag(buf, len(buf) + 1)
+    with pytest.raises(ValueError, match="out of range"):
+        _pyscan.read_tag(buf, -1)

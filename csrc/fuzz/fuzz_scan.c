@@ -160,6 +160,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (kind == CK_END) {
             break;
         }
+        size_t name_end = 0;
+        size_t end = ck_read_tag(buf, n, stop, &name_end);
+        if (end != 0 && !(stop + 2 <= name_end && name_end < end && end <= n && buf[end - 1] == '>')) {
+            abort(); /* a tag read must lie inside the buffer and end with its ">" */
+        }
         i = stop + 1;
     }
     (void)ck_filter_hits(&FILTER, buf, n);

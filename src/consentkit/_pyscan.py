@@ -26,6 +26,7 @@ __all__ = [
     "Candidates",
     "TagFilter",
     "advance",
+    "read_tag",
 ]
 
 END: Final = 0
@@ -193,6 +194,14 @@ def _find_data_consent(lbuf: bytes, i: int) -> int:
     found = lbuf.find(_DATA_CONSENT, i)
     _last_dc = (lbuf, i, found)
     return found
+
+
+def read_tag(buf: bytes, k: int) -> tuple[int, int] | None:
+    """The tag at ``k``: ``(end, name_end)``, or None when there is no complete tag there."""
+    if not 0 <= k <= len(buf):
+        raise ValueError("read_tag: position out of range")
+    tag = _TAG.match(buf, k)
+    return None if tag is None else (tag.end(), tag.end(2))
 
 
 def advance(  # noqa: PLR0917 - the same positional signature as the C function

@@ -46,6 +46,12 @@ _ATTRS: Final = (
     rb"""|(?![\t\n\f\r ]*+=)))*+"""
 )
 _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
+# Namespace declarations on <svg>: they name a namespace and never fetch.
+_XMLNS: Final = re.compile(
+    rb"""(?i)[\t\n\f\r /]xmlns(?::xlink)?[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*"|'[^']*')"""
+)
+#: Copy inert inline SVGs (icons) in one scan (the tests turn it off to compare with tag by tag).
+_SVG_ISLANDS = True
 _ATTR: Final = re.compile(
     rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
     rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
@@ -140,6 +146,14 @@ _HEAD_TAGS: Final = frozenset(
 HOLD_TAG_MAX: Final = 16 << 20
 
 Attrs = list[tuple[bytes, bytes | None, bytes]]
+
+
+_SVG_ENDS: Final = (*_FOREIGN_CANDIDATES, b"p", b"br")
+
+
+def _svg_candidates() -> Any:
+    """What stops the scan inside an SVG element (as _candidate_pattern gives in SVG content)."""
+    return scanner.candidates(_FOREIGN_CANDIDATES, _SVG_ENDS)
 
 
 class Injector(Protocol):
@@ -554,14 +568,33 @@ class Rewriter:
                     if stop:
                         break
                     continue
-                tag = _TAG.match(buf, p)
-                if tag is None:
+                if (
+                    buf[p + 1 : p + 4].lower() == b"svg"
+                    and _SVG_ISLANDS
+                    and not self._foreign
+                    and not self._frames
+                    and not self._prebody
+                    and not self._in_select
+                    and not self.xml
+                ):
+                    end = self._svg_island(buf, lbuf, p)
+                    if end > p:
+                        self._emit(buf[p:end])
+                        i = end
+                        continue
+                read = scanner.read_tag(buf, p)
+                if read is None:  # incomplete: keep it for the next chunk, or drop it at the end
                     if not final:
                         break
                     i = self._eof_in_tag(buf, p)
                     continue
-                self._tag(tag)
-                i = tag.end()
+                end, name_end = read
+                raw = buf[p:end]
+                if buf[p + 1] == 0x2F:  # "/"
+                    self._end_tag(raw, buf[p + 2 : name_end].lower())
+                else:
+                    self._start_tag(raw, buf[p + 1 : name_end].lower(), buf[name_end : end - 1])
+                i = end
             elif state == _COMMENT:
                 m = _COMMENT_END.search(buf, i)
                 if m is None:
@@ -668,6 +701,33 @@ class Rewriter:
         if self.inject:
             self._emit(closer)
 
+    def _svg_island(self, buf: bytes, lbuf: bytes, p: int) -> int:
+        """The end of an inline SVG at ``p`` that holds nothing to look at, or ``p``.
+
+        Tag by tag, such an icon costs two stops (``<svg>``, ``</svg>``) that only push and pop
+        the namespace stack, with the scan in between skipping every tag anyway. Here the
+        ``<svg>`` tag is checked (nothing URL-like but namespace declarations, no
+        ``data-consent``, not self-closing), the same scan runs with SVG's candidates, and when
+        its first stop is the ``</svg>`` that closes it, the whole element is copied as it is.
+        """
+        start = scanner.read_tag(buf, p)
+        if start is None or start[1] != p + 4 or len(lbuf) != len(buf):
+            return p
+        raw_attrs = buf[p + 4 : start[0] - 1]
+        if _self_closing(raw_attrs) or b"data-consent" in lbuf[p + 4 : start[0]]:
+            return p
+        urlish = any(c in raw_attrs for c in (b"/", b"\\", b":", b"&")) or b"srcdoc" in lbuf[p + 4 : start[0]]
+        if urlish and _URLISH.search(_XMLNS.sub(b" ", raw_attrs)) is not None:
+            return p  # something URL-like besides the namespace declarations: tag by tag
+        attention = scanner.NAMES if self.plan is not None else scanner.NONE
+        q, kind = scanner.advance(buf, lbuf, start[0], _svg_candidates(), attention, None)
+        if kind != scanner.TAG or lbuf[q : q + 5] != b"</svg":
+            return p
+        end = scanner.read_tag(buf, q)
+        if end is None or end[1] != q + 5:
+            return p
+        return end[0]
+
     def _eof_in_tag(self, buf: bytes, p: int) -> int:
         """The document ends inside a tag. Browsers drop such a tag; so do we if it could be blocked."""
         rest = buf[p:]
@@ -719,13 +779,6 @@ class Rewriter:
         return p, False
 
     # --- tags ---
-
-    def _tag(self, tag: re.Match[bytes]) -> None:
-        name = tag.group(2).lower()
-        if tag.group(1):
-            self._end_tag(tag.group(0), name)
-        else:
-            self._start_tag(tag.group(0), name, tag.group(3))
 
     def _end_tag(self, raw: bytes, name: bytes) -> None:
         if self._foreign:

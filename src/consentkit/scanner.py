@@ -32,6 +32,7 @@ __all__ = [
     "available",
     "candidates",
     "describe",
+    "read_tag",
     "tag_filter",
     "use",
 ]
@@ -68,6 +69,8 @@ NAMES_FILTERED: Final[int] = _pyscan.NAMES_FILTERED
 
 #: ``advance(buf, lbuf, i, cands, attention, tag_filter) -> (position, kind)``; see _pyscan.advance.
 advance: Callable[[bytes, bytes, int, Any, int, Any], tuple[int, int]] = _impl.advance
+#: ``read_tag(buf, k) -> (end, name_end) | None``: the complete tag at k, as the tokenizer reads it.
+read_tag: Callable[[bytes, int], tuple[int, int] | None] = _impl.read_tag
 #: Every tag is a candidate (before <body>, and for HTML inside SVG/MathML).
 ANY_TAG: Any = _impl.Candidates((), (), any_tag=True)
 
@@ -89,7 +92,7 @@ def available() -> tuple[str, ...]:
 
 def use(implementation: str) -> None:
     """Switch the scan of every Rewriter made from now on (differential tests and benchmarks)."""
-    global _impl, NATIVE, IMPLEMENTATION, advance, ANY_TAG, _why_not
+    global _impl, NATIVE, IMPLEMENTATION, advance, read_tag, ANY_TAG, _why_not
     impl: Any
     if implementation == "native":
         if _built is None:
@@ -104,6 +107,7 @@ def use(implementation: str) -> None:
     NATIVE = impl is not _pyscan
     IMPLEMENTATION = implementation
     advance = impl.advance
+    read_tag = impl.read_tag
     ANY_TAG = impl.Candidates((), (), any_tag=True)
 
 
