@@ -50,6 +50,7 @@ _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
 _XMLNS: Final = re.compile(
     rb"""(?i)[\t\n\f\r /]xmlns(?::xlink)?[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*"|'[^']*')"""
 )
+_URL_CHARS: Final = re.compile(rb"[/\\:&]")
 #: Copy inert inline SVGs (icons) in one scan (the tests turn it off to compare with tag by tag).
 _SVG_ISLANDS = True
 _ATTR: Final = re.compile(
@@ -336,6 +337,7 @@ class Rewriter:
         # the body begins (after <body>, or before the first content), where the parser's state
         # is known whatever the page does later (unclosed <select>, <a>, tables, <plaintext>).
         self._prebody = self.inject
+        self._svg_cands: Any = None  # the scan's candidates inside an inline SVG (made on first use)
         self._xml_head = False  # inside an XHTML <head> (XML has no raw text: its <title> is text)
         self._cand = self._candidate_pattern()
         self._passthrough = self.plan is None and not self.gcm_pending and not nested and not self.inject
@@ -716,11 +718,13 @@ class Rewriter:
         raw_attrs = buf[p + 4 : start[0] - 1]
         if _self_closing(raw_attrs) or b"data-consent" in lbuf[p + 4 : start[0]]:
             return p
-        urlish = any(c in raw_attrs for c in (b"/", b"\\", b":", b"&")) or b"srcdoc" in lbuf[p + 4 : start[0]]
+        urlish = _URL_CHARS.search(raw_attrs) is not None or b"srcdoc" in lbuf[p + 4 : start[0]]
         if urlish and _URLISH.search(_XMLNS.sub(b" ", raw_attrs)) is not None:
             return p  # something URL-like besides the namespace declarations: tag by tag
         attention = scanner.NAMES if self.plan is not None else scanner.NONE
-        q, kind = scanner.advance(buf, lbuf, start[0], _svg_candidates(), attention, None)
+        if self._svg_cands is None:
+            self._svg_cands = _svg_candidates()
+        q, kind = scanner.advance(buf, lbuf, start[0], self._svg_cands, attention, None)
         if kind != scanner.TAG or lbuf[q : q + 5] != b"</svg":
             return p
         end = scanner.read_tag(buf, q)
