@@ -366,6 +366,9 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
         b"<svg></p><textarea><script src=//connect.facebook.net/x.js></script></textarea>",
         b'<script src="marketing" lowsrc="https://www.googletagmanager.com/gtag/js?id=G-1">',
         b"<style/><div src=background:url(https://www.facebook.com/tr)>",
+        # a "=" inside a quoted value is not an unquoted value: the "/" self-closes foreignObject
+        b'<svg><foreignObject a="https://x.example/?id=G-1"/><path><title></svg>'
+        b'<div data-src="https://www.googletagmanager.com/gtag/js?id=G-1">',
     ],
 )
 def test_known_tricky_cases(document: bytes) -> None:

@@ -228,12 +228,17 @@ def _parse_attrs_uncached(raw: bytes) -> Attrs:
     return result
 
 
-_UNQUOTED_TAIL: Final = re.compile(rb"""=[\t\n\f\r ]*+[^\t\n\f\r >"'][^\t\n\f\r >]*+$""")
-
-
 def _self_closing(raw_attrs: bytes) -> bool:
     """Whether a tag ends with the self-closing "/": not when that "/" ends an unquoted value."""
-    return raw_attrs.endswith(b"/") and _UNQUOTED_TAIL.search(raw_attrs) is None
+    if not raw_attrs.endswith(b"/"):
+        return False
+    last = None
+    for last in _ATTR.finditer(raw_attrs):  # noqa: B007 - only the last attribute matters
+        pass
+    if last is None or last.end() < len(raw_attrs):
+        return True
+    value = last.group(2)
+    return not value or value[:1] in (b'"', b"'")
 
 
 def _attr(attrs: Attrs, name: bytes) -> bytes | None:
