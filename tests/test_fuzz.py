@@ -432,7 +432,8 @@ def _need_native() -> None:
         pytest.skip("the C extension is not built here (no compiler at install time)")
 
 
-@FUZZ
+# Each example rewrites twice (and real pages are large): a third of the count; 20,000 in `make fuzz`.
+@settings(FUZZ, max_examples=EXAMPLES // 3)
 @given(
     document=st.one_of(documents, mutated()),
     chunking=cuts,
@@ -461,7 +462,7 @@ def test_a_long_head_with_nothing_to_block_is_scanned_alike() -> None:
         assert native[2] == 1
 
 
-@FUZZ
+@settings(FUZZ, max_examples=EXAMPLES // 3)
 @given(document=st.one_of(documents, mutated()), chunking=cuts, blocking=st.booleans())
 def test_inert_svg_icons_copied_whole_rewrite_as_tag_by_tag(
     document: bytes, chunking: list[int], blocking: bool

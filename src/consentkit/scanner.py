@@ -8,6 +8,7 @@ tests). Both give the same results: see docs/native.md.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -45,7 +46,13 @@ try:
     from . import _scan as _built
 except ImportError as exc:  # not built: no compiler at install time, or CONSENTKIT_NO_EXTENSION=1
     _built = None
-    _why_not = f"the C extension is not installed: {exc}"
+    if importlib.util.find_spec(f"{__package__}._scan") is None:
+        _why_not = (
+            "the C extension is not installed: consentkit._scan was not built "
+            "(no C compiler at install time, or CONSENTKIT_NO_EXTENSION=1)"
+        )
+    else:  # built, but it does not load (another Python's build, a missing symbol)
+        _why_not = f"the C extension is not installed: {exc}"
 
 _native: Any = _built
 if os.environ.get("CONSENTKIT_SCANNER", "").lower() == "python" and _built is not None:
