@@ -402,6 +402,7 @@ def _with_scanner(
     """Output, first blocked category and body-start calls of a rewrite with this scanner."""
     from consentkit import scanner
 
+    before = scanner.IMPLEMENTATION
     scanner.use(implementation)
     try:
         starts: list[int] = []
@@ -420,7 +421,7 @@ def _with_scanner(
         out.append(rewriter.close())
         return b"".join(out), rewriter.first_blocked, len(starts)
     finally:
-        scanner.use(scanner.available()[0])
+        scanner.use(before)
 
 
 def _need_native() -> None:

@@ -81,6 +81,8 @@ read_tag: Callable[[bytes, int], tuple[int, int] | None] = _impl.read_tag
 #: Every tag is a candidate (before <body>, and for HTML inside SVG/MathML).
 ANY_TAG: Any = _impl.Candidates((), (), any_tag=True)
 
+_STARTED_WITH: Final = (IMPLEMENTATION, _why_not)
+
 
 @lru_cache(maxsize=64)
 def _candidates(impl: Any, starts: tuple[bytes, ...], ends: tuple[bytes, ...]) -> Any:
@@ -110,6 +112,8 @@ def use(implementation: str) -> None:
         _why_not = "selected with consentkit.scanner.use"
     else:
         raise ValueError(f"unknown scanner {implementation!r}: 'native' or 'python'")
+    if implementation == _STARTED_WITH[0]:
+        _why_not = _STARTED_WITH[1]  # back to what this process started with, for the same reason
     _impl = impl
     NATIVE = impl is not _pyscan
     IMPLEMENTATION = implementation
