@@ -260,6 +260,25 @@ class Traffic:
         self.all_urls.clear()
 
 
+def serve_app(app: Any) -> tuple[str, Callable[[], None]]:
+    """Start an ASGI app with uvicorn in a thread on a free loopback port: its URL, and how to stop it."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "the test server did not start"
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+    return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}", stop
+
+
 def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
 

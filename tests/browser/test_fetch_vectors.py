@@ -5,13 +5,10 @@ guard, so "loaded" means the request was made."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,7 +19,7 @@ from starlette.types import ASGIApp
 from consentkit import ConsentMiddleware, parse_policy
 
 from ..conftest import KEY, POLICY_YAML
-from .conftest import VIEWPORT, Traffic, install_network_guard
+from .conftest import VIEWPORT, Traffic, install_network_guard, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -52,21 +49,11 @@ HOSTS = {"www.googletagmanager.com", "www.google-analytics.com", "www.facebook.c
 
 
 def _serve(app: ASGIApp) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the test server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
+    url, stop = serve_app(app)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+        stop()
 
 
 @pytest.fixture(params=["bare", "remove", "inert"])

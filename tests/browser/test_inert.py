@@ -3,13 +3,10 @@ after Accept, in document order, without a reload."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,7 +16,7 @@ from starlette.routing import Route
 from consentkit import ConsentMiddleware, parse_policy
 
 from ..conftest import KEY, POLICY_YAML
-from .conftest import VIEWPORT, Traffic, install_network_guard
+from .conftest import VIEWPORT, Traffic, install_network_guard, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -43,21 +40,11 @@ def inert_server(tmp_path: Path) -> Iterator[str]:
     app = Starlette(routes=[Route("/", page)])
     policy = parse_policy(POLICY_YAML + "blocking:\n  mode: inert\n")
     wrapped = ConsentMiddleware(app, policy, secret_keys=[KEY], audit_path=tmp_path / "audit.jsonl")
-    server = uvicorn.Server(
-        uvicorn.Config(wrapped, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the inert-mode test server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
+    url, stop = serve_app(wrapped)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+        stop()
 
 
 def open_page(browser: Browser, url: str) -> tuple[Page, Traffic]:

@@ -7,14 +7,11 @@ Chromium request its vendor's host, so the absence of requests behind consentkit
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,7 +23,7 @@ from consentkit.rewrite import BlockPlan
 
 from .. import vendor_snippets as v
 from ..conftest import KEY
-from .conftest import VIEWPORT, Traffic, install_network_guard
+from .conftest import VIEWPORT, Traffic, install_network_guard, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -49,21 +46,8 @@ PAGE = (
 
 def serve(app: Any) -> tuple[str, Callable[[], None]]:
     """Start ``app`` on a loopback port; return its URL and how to stop it."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the test server did not start"
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-    return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/", stop
+    url, stop = serve_app(app)
+    return url + "/", stop
 
 
 @pytest.fixture

@@ -4,20 +4,17 @@ that are sniffed, labelled oddly, encoded, compressed, XHTML, or announced in Li
 from __future__ import annotations
 
 import gzip
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page
 
 from consentkit import ConsentMiddleware, Policy, parse_policy
 
 from ..conftest import KEY, POLICY_YAML
-from .conftest import GTM_HOST, VIEWPORT, Traffic, install_network_guard
+from .conftest import GTM_HOST, VIEWPORT, Traffic, install_network_guard, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -94,21 +91,11 @@ def _serve(policy: Policy, tmp_path: Path) -> Iterator[str]:
         await send({"type": "http.response.body", "body": body})
 
     wrapped = ConsentMiddleware(app, policy, secret_keys=[KEY], audit_path=tmp_path / "audit.jsonl")
-    server = uvicorn.Server(
-        uvicorn.Config(wrapped, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the test server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
+    url, stop = serve_app(wrapped)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+        stop()
 
 
 @pytest.fixture
