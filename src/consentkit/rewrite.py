@@ -149,12 +149,13 @@ HOLD_TAG_MAX: Final = 16 << 20
 Attrs = list[tuple[bytes, bytes | None, bytes]]
 
 
-_SVG_ENDS: Final = (*_FOREIGN_CANDIDATES, b"p", b"br")
+# End tags that matter in SVG/MathML content: the candidates' and </p>, </br> (they pop foreign elements).
+_FOREIGN_ENDS: Final = (*_FOREIGN_CANDIDATES, b"p", b"br")
 
 
 def _svg_candidates() -> Any:
     """What stops the scan inside an SVG element (as _candidate_pattern gives in SVG content)."""
-    return scanner.candidates(_FOREIGN_CANDIDATES, _SVG_ENDS)
+    return scanner.candidates(_FOREIGN_CANDIDATES, _FOREIGN_ENDS)
 
 
 class Injector(Protocol):
@@ -409,10 +410,10 @@ class Rewriter:
         pending = self._pending
         if len(pending) < 256 or not TagScanner.starts_tag(pending):
             return  # short leftovers are cheap to scan again
-        scanner = TagScanner()
-        if scanner.feed(pending) >= 0:
+        tag_scan = TagScanner()
+        if tag_scan.feed(pending) >= 0:
             return  # complete: something else (a token at the chunk's edge) held it back
-        self._tag_scan = scanner
+        self._tag_scan = tag_scan
         self._tag_parts = [pending]
         self._tag_size = len(pending)
         self._tag_mode = 0
@@ -420,10 +421,10 @@ class Rewriter:
 
     def _continue_tag(self, data: bytes) -> bytes:
         """Feed a chunk to the incomplete tag; what follows the tag once it is complete, else b""."""
-        scanner = self._tag_scan
-        assert scanner is not None
+        tag_scan = self._tag_scan
+        assert tag_scan is not None
         before = self._tag_size
-        end = scanner.feed(data)
+        end = tag_scan.feed(data)
         cut = len(data) if end < 0 else end - before
         mode = self._tag_mode
         if mode == 0:
@@ -492,9 +493,7 @@ class Rewriter:
             names = _FOREIGN_CANDIDATES
         else:
             names = _BLOCKING_CANDIDATES if blocking else _STRUCTURE_CANDIDATES
-        ends: tuple[bytes, ...] = (b"body", b"svg", b"math", b"select")
-        if mode == 1:
-            ends = (*names, b"p", b"br")
+        ends: tuple[bytes, ...] = _FOREIGN_ENDS if mode == 1 else (b"body", b"svg", b"math", b"select")
         for frame in self._frames:
             if frame.name not in names:
                 names = (*names, frame.name)
