@@ -135,6 +135,37 @@ int ck_filter_init(ck_filter *f, size_t count, const uint8_t *const *needles, co
 void ck_filter_free(ck_filter *f) {
     pool_free(&f->pool, &f->off, &f->len, &f->next);
     f->count = 0;
+    if (f->exempt.count) {
+        ck_nameset_free(&f->exempt);
+    }
+}
+
+int ck_filter_exempt(ck_filter *f, size_t count, const uint8_t *const *names, const size_t *lens) {
+    if (f->exempt.count) {
+        return -1; /* set once */
+    }
+    return count == 0 ? 0 : ck_nameset_init(&f->exempt, count, names, lens);
+}
+
+/* Is buf[s..s+len) (any case) one of the set's names? */
+static int name_is(const uint8_t *s, size_t len, const ck_nameset *set) {
+    if (set->count == 0 || len == 0 || len > set->maxlen) {
+        return 0;
+    }
+    for (int32_t k = set->head[LOWER(s[0])]; k >= 0; k = set->next[k]) {
+        if (set->len[k] != len) {
+            continue;
+        }
+        const uint8_t *name = set->pool + set->off[k];
+        size_t m = 0;
+        while (m < len && LOWER(s[m]) == name[m]) {
+            m++;
+        }
+        if (m == len) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int ck_filter_hits(const ck_filter *f, const uint8_t *v, size_t n) {
@@ -232,6 +263,9 @@ static int candidate_at(const uint8_t *buf, size_t n, size_t k, const ck_cands *
     }
     if (cands->any_tag) {
         return IS_ALPHA(c) && any_name(buf, n, k + 1) ? CK_TAG : 0;
+    }
+    if (cands->all_starts_but) {
+        return IS_ALPHA(c) && any_name(buf, n, k + 1) && !name_in(buf, n, k + 1, &cands->starts) ? CK_TAG : 0;
     }
     return name_in(buf, n, k + 1, &cands->starts) ? CK_TAG : 0;
 }
@@ -341,7 +375,8 @@ static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *f
         while (pos < n && !IS_DELIM(buf[pos]) && buf[pos] != '=') {
             pos++;
         }
-        if (names && !*hit && pos < n && attention_name(buf + name, pos - name) >= level) {
+        size_t name_len = pos - name;
+        if (names && !*hit && pos < n && attention_name(buf + name, name_len) >= level) {
             *hit = 1;
         }
         size_t p = pos;
@@ -382,7 +417,8 @@ static size_t tag_end(const uint8_t *buf, size_t n, size_t k, const ck_filter *f
             }
             pos = ve;
         }
-        if (filter != NULL && !*hit && ck_filter_hits(filter, buf + vs, ve - vs)) {
+        if (filter != NULL && !*hit && !name_is(buf + name, name_len, &filter->exempt) &&
+            ck_filter_hits(filter, buf + vs, ve - vs)) {
             *hit = 1;
         }
     }
@@ -413,8 +449,116 @@ size_t ck_read_tag(const uint8_t *buf, size_t n, size_t k, size_t *name_end) {
     return end;
 }
 
+/* Does buf[from..to) hold "/", "\\", ":", "&", "srcdoc" or "data-consent" (any case)? */
+static int svg_urlish(const uint8_t *buf, size_t from, size_t to) {
+    for (size_t j = from; j < to; j++) {
+        uint8_t c = buf[j];
+        if (c == '/' || c == '\\' || c == ':' || c == '&') {
+            return 1;
+        }
+        if (to - j >= 6 && ci_eq(buf + j, 6, "srcdoc")) {
+            return 1;
+        }
+        if (to - j >= DATA_CONSENT_LEN && ci_eq(buf + j, DATA_CONSENT_LEN, "data-consent")) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The attributes of the complete <svg> start tag buf[k..end) (buf[end - 1] is its ">"), read as
+ * tag_end reads them: is the tag inert (see ck_svg_island)? */
+static int svg_tag_inert(const uint8_t *buf, size_t k, size_t end) {
+    size_t stop = end - 1;
+    size_t pos = k + 4;
+    while (pos < stop) {
+        uint8_t c = buf[pos];
+        if (IS_WS(c)) {
+            pos++;
+            continue;
+        }
+        if (c == '/') {
+            return 0;
+        }
+        size_t name = pos;
+        pos++;
+        while (pos < stop && !IS_DELIM(buf[pos]) && buf[pos] != '=') {
+            pos++;
+        }
+        size_t name_end = pos;
+        size_t p = pos;
+        while (p < stop && IS_WS(buf[p])) {
+            p++;
+        }
+        size_t vs = name_end;
+        size_t ve = name_end;
+        int quoted = 0;
+        if (p < stop && buf[p] == '=') {
+            p++;
+            while (p < stop && IS_WS(buf[p])) {
+                p++;
+            }
+            if (p < stop && (buf[p] == '"' || buf[p] == '\'')) {
+                const uint8_t *close = memchr(buf + p + 1, buf[p], stop - p - 1);
+                if (close == NULL) {
+                    return 0; /* cannot happen in a tag tag_end completed; when unsure, not inert */
+                }
+                vs = p + 1;
+                ve = (size_t)(close - buf);
+                pos = ve + 1;
+                quoted = 1;
+            } else {
+                vs = p;
+                ve = p;
+                while (ve < stop && !IS_WS(buf[ve])) {
+                    ve++;
+                }
+                pos = ve;
+            }
+        } else {
+            pos = p;
+        }
+        size_t len = name_end - name;
+        if (quoted && (ci_eq(buf + name, len, "xmlns") || ci_eq(buf + name, len, "xmlns:xlink"))) {
+            continue;
+        }
+        if (svg_urlish(buf, name, name_end) || svg_urlish(buf, vs, ve)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static size_t advance_in(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
+                         const ck_filter *filter, int *kind, int islands);
+
+size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *islands, int attention,
+                     const ck_filter *filter) {
+    if (islands == NULL || k + 4 >= n || buf[k] != '<' || !ci_eq(buf + k + 1, 3, "svg") || !IS_DELIM(buf[k + 4])) {
+        return 0;
+    }
+    int hit = 0;
+    size_t end = tag_end(buf, n, k, NULL, 0, &hit);
+    if (end == 0 || !svg_tag_inert(buf, k, end)) {
+        return 0;
+    }
+    int kind = CK_END;
+    size_t q = advance_in(buf, n, end, islands, attention, filter, &kind, 0);
+    if (kind != CK_TAG || q + 5 >= n || buf[q + 1] != '/' || !ci_eq(buf + q + 2, 3, "svg") ||
+        !IS_DELIM(buf[q + 5])) {
+        return 0;
+    }
+    return tag_end(buf, n, q, NULL, 0, &hit);
+}
+
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind) {
+    return advance_in(buf, n, i, cands, attention, filter, kind, cands->islands != NULL);
+}
+
+/* ck_advance; with `islands` 0, inline SVGs are not skipped (the scan inside one). */
+static size_t advance_in(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
+                         const ck_filter *filter, int *kind, int islands) {
     int data_consent = attention == CK_ATTENTION_DATA_CONSENT;
     int names = attention >= CK_ATTENTION_NAMES ? attention : 0;
     size_t k = i;
@@ -425,6 +569,13 @@ size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands,
         }
         k = (size_t)(lt - buf);
         int c = candidate_at(buf, n, k, cands);
+        if (c == CK_TAG && islands) {
+            size_t end = ck_svg_island(buf, n, k, cands->islands, attention, filter);
+            if (end > 0) {
+                k = end;
+                continue;
+            }
+        }
         if (c) {
             *kind = c;
             return k;

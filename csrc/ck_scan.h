@@ -5,7 +5,8 @@
  * in src/consentkit/_pyscan.py and docs/native.md.
  *
  * Safety rules this file keeps: every read is bounds-checked against the buffer length; no
- * recursion; no allocation while scanning (name sets and needle filters are built once, from
+ * recursion (an inline SVG's scan runs without islands: one level of calls); no allocation
+ * while scanning (name sets and needle filters are built once, from
  * configuration, and freed with ck_*_free).
  */
 #ifndef CK_SCAN_H
@@ -46,15 +47,22 @@ typedef struct {
 } ck_nameset;
 
 /* Candidate constructs: start tags named in `starts`, end tags named in `ends`; with `any_tag`,
- * every start and end tag (a letter, a name, then a delimiter) and the sets are not used. */
-typedef struct {
+ * every start and end tag (a letter, a name, then a delimiter) and the sets are not used; with
+ * `all_starts_but`, every start tag except those named in `starts` (end tags as `ends` says).
+ * With `islands` (whose own `islands` must be NULL), an inert inline SVG is skipped whole: a
+ * candidate <svg> start tag whose attributes hold nothing URL-like (see ck_svg_island), when a
+ * scan of its content with the `islands` candidates first stops at the </svg> that closes it. */
+typedef struct ck_cands {
     ck_nameset starts;
     ck_nameset ends;
     int any_tag;
+    int all_starts_but;
+    const struct ck_cands *islands;
 } ck_cands;
 
 /* The per-tag filter: a start tag is a stop when one of its attribute values contains a needle
- * (ASCII case-insensitive) or one of the stop bytes (exactly). */
+ * (ASCII case-insensitive) or one of the stop bytes (exactly); the values of attributes named
+ * in `exempt` (any case; see ck_filter_exempt) are not looked at. */
 typedef struct {
     uint8_t stop[256];
     uint8_t pair[8192]; /* bit per (lower(first), lower(second)) of the needles of length >= 2 */
@@ -64,6 +72,7 @@ typedef struct {
     size_t *len;
     int32_t *next;
     int32_t head[256];
+    ck_nameset exempt; /* count 0: none */
 } ck_filter;
 
 /* Build a name set from `count` names (each `lens[k]` bytes at `names[k]`). Returns 0, or -1
@@ -76,6 +85,10 @@ void ck_nameset_free(ck_nameset *set);
 int ck_filter_init(ck_filter *f, size_t count, const uint8_t *const *needles, const size_t *lens,
                    const uint8_t *stop_bytes, size_t stop_len);
 void ck_filter_free(ck_filter *f);
+
+/* Attribute names whose values the filter does not look at (names as for ck_nameset_init; set
+ * once, after ck_filter_init). Returns 0, -1 for an invalid name, -2 when out of memory. */
+int ck_filter_exempt(ck_filter *f, size_t count, const uint8_t *const *names, const size_t *lens);
 
 /* Does this attribute value stop the scan under filter f? */
 int ck_filter_hits(const ck_filter *f, const uint8_t *v, size_t n);
@@ -92,6 +105,14 @@ int ck_filter_hits(const ck_filter *f, const uint8_t *v, size_t n);
  * quoting: the position after its ">" (and in *name_end, the end of its name), or 0 when there
  * is no tag at k or it is incomplete. The same as the rewriter's _TAG regex. */
 size_t ck_read_tag(const uint8_t *buf, size_t n, size_t k, size_t *name_end);
+
+/* The end of the inert inline SVG element at buf[k] ("<svg" + a delimiter), or 0 when it is
+ * not one: its start tag is complete, has no "/" between attributes (not self-closing) and no
+ * attribute other than a quoted xmlns or xmlns:xlink has "/", "\\", ":", "&", "srcdoc" or
+ * "data-consent" (any case) in its name or value; a scan of what follows with `islands`,
+ * `attention` and `filter` first stops at a complete </svg> tag; the position after that tag. */
+size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *islands, int attention,
+                     const ck_filter *filter);
 
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind);

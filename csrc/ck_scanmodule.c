@@ -63,24 +63,49 @@ typedef struct {
     PyObject_HEAD
     ck_cands cands;
     int ready;
+    PyObject *islands; /* the Candidates object cands.islands points into (a reference) */
 } CandidatesObject;
 
+static PyTypeObject CandidatesType;
+
 static int Candidates_init(CandidatesObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"starts", "ends", "any_tag", NULL};
+    static char *kwlist[] = {"starts", "ends", "any_tag", "all_starts_but", "islands", NULL};
     PyObject *starts;
     PyObject *ends;
     int any_tag = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|p:Candidates", kwlist, &starts, &ends, &any_tag)) {
+    int all_starts_but = 0;
+    PyObject *islands = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|ppO:Candidates", kwlist, &starts, &ends, &any_tag,
+                                     &all_starts_but, &islands)) {
         return -1;
     }
     if (self->ready) {
         PyErr_SetString(PyExc_TypeError, "Candidates is immutable");
         return -1;
     }
+    const ck_cands *island_cands = NULL;
+    if (islands != Py_None) {
+        if (!PyObject_TypeCheck(islands, &CandidatesType) || !((CandidatesObject *)islands)->ready) {
+            PyErr_SetString(PyExc_TypeError, "islands must be a consentkit._scan.Candidates or None");
+            return -1;
+        }
+        island_cands = &((CandidatesObject *)islands)->cands;
+        if (island_cands->islands != NULL) {
+            PyErr_SetString(PyExc_ValueError, "islands: its own candidates cannot have islands");
+            return -1;
+        }
+    }
+    if (any_tag && all_starts_but) {
+        PyErr_SetString(PyExc_ValueError, "any_tag and all_starts_but exclude each other");
+        return -1;
+    }
     if (any_tag) {
         /* every tag is a candidate: the name sets are not used */
         memset(&self->cands, 0, sizeof(self->cands));
         self->cands.any_tag = 1;
+        self->cands.islands = island_cands;
+        Py_XINCREF(island_cands ? islands : NULL);
+        self->islands = island_cands ? islands : NULL;
         self->ready = 2;
         return 0;
     }
@@ -111,6 +136,13 @@ static int Candidates_init(CandidatesObject *self, PyObject *args, PyObject *kwd
         init_error(rc, "end tag name (names are non-empty, lower-case, start with a-z)");
         goto done;
     }
+    self->cands.any_tag = 0;
+    self->cands.all_starts_but = all_starts_but;
+    self->cands.islands = island_cands;
+    if (island_cands != NULL) {
+        Py_INCREF(islands);
+        self->islands = islands;
+    }
     self->ready = 1;
     result = 0;
 done:
@@ -124,6 +156,7 @@ static void Candidates_dealloc(CandidatesObject *self) {
         ck_nameset_free(&self->cands.starts);
         ck_nameset_free(&self->cands.ends);
     }
+    Py_CLEAR(self->islands);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -131,8 +164,10 @@ static PyTypeObject CandidatesType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentkit._scan.Candidates",
     .tp_basicsize = sizeof(CandidatesObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = PyDoc_STR("Candidates(starts, ends, any_tag=False): the start and end tag names the scan "
-                        "stops at (with any_tag: every tag)."),
+    .tp_doc = PyDoc_STR("Candidates(starts, ends, any_tag=False, all_starts_but=False, islands=None): "
+                        "the start and end tag names the scan stops at (with any_tag: every tag; with "
+                        "all_starts_but: every start tag but those in starts); with islands (Candidates "
+                        "without islands), inert inline SVGs are skipped whole."),
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Candidates_init,
     .tp_dealloc = (destructor)Candidates_dealloc,
@@ -147,11 +182,12 @@ typedef struct {
 } TagFilterObject;
 
 static int TagFilter_init(TagFilterObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"needles", "stop_bytes", NULL};
+    static char *kwlist[] = {"needles", "stop_bytes", "exempt", NULL};
     PyObject *needles;
     Py_buffer stop = {0};
+    PyObject *exempt = NULL;
     const char *empty = "";
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|y*:TagFilter", kwlist, &needles, &stop)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|y*O:TagFilter", kwlist, &needles, &stop, &exempt)) {
         return -1;
     }
     if (self->ready) {
@@ -173,6 +209,18 @@ static int TagFilter_init(TagFilterObject *self, PyObject *args, PyObject *kwds)
     PyBuffer_Release(&stop);
     if (rc != 0) {
         return init_error(rc, "needle (needles are non-empty bytes)");
+    }
+    if (exempt != NULL) {
+        if (borrow_bytes(exempt, "exempt", &keep, &ptrs, &lens, &count) < 0) {
+            ck_filter_free(&self->filter);
+            return -1;
+        }
+        rc = ck_filter_exempt(&self->filter, (size_t)count, ptrs, lens);
+        release_bytes(keep, ptrs, lens);
+        if (rc != 0) {
+            ck_filter_free(&self->filter);
+            return init_error(rc, "exempt attribute name (names are non-empty, lower-case, start with a-z)");
+        }
     }
     self->ready = 1;
     return 0;
@@ -209,8 +257,9 @@ static PyTypeObject TagFilterType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentkit._scan.TagFilter",
     .tp_basicsize = sizeof(TagFilterObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = PyDoc_STR("TagFilter(needles, stop_bytes=b''): start tags whose attribute values "
-                        "contain a needle (any case) or a stop byte become stops."),
+    .tp_doc = PyDoc_STR("TagFilter(needles, stop_bytes=b'', exempt=()): start tags whose attribute "
+                        "values contain a needle (any case) or a stop byte become stops; the values of "
+                        "attributes named in exempt are not looked at."),
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)TagFilter_init,
     .tp_dealloc = (destructor)TagFilter_dealloc,

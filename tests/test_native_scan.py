@@ -19,9 +19,14 @@ from hypothesis import strategies as st
 from consentkit import _pyscan
 from consentkit.rewrite import (
     _BLOCKING_CANDIDATES,
+    _FILTERED_CANDIDATES,
+    _FOREIGN_CANDIDATES,
+    _FOREIGN_ENDS,
+    _HEAD_QUIET,
     _STRUCTURE_CANDIDATES,
     _TAG,
 )
+from consentkit.scanner import URL_INERT_NAMES, URL_NEEDLES, URL_STOP_BYTES
 
 from .test_fuzz import EXAMPLES, PLAN, cuts, documents, mutated
 
@@ -44,19 +49,29 @@ FOREIGN_14 = (
 NAME_SETS = [
     (_BLOCKING_CANDIDATES, BASE_ENDS),
     (_STRUCTURE_CANDIDATES, BASE_ENDS),
+    (_FILTERED_CANDIDATES, BASE_ENDS),  # the rewriter's with the URL filter
     # open frames add their element's name (any bytes a tag name may hold) to both sets
     ((*_BLOCKING_CANDIDATES, b"div", b"my-widget"), (*BASE_ENDS, b"div", b"my-widget")),
     ((*_BLOCKING_CANDIDATES, b"a<b", b"x\xc3\xa9"), (*BASE_ENDS, b"a<b", b"x\xc3\xa9", b"p")),
     # the #14 rewriter's foreign-content set (its ends are the same names plus p and br)
     (FOREIGN_14, (*FOREIGN_14, b"p", b"br")),
     None,  # every tag (the #14 rewriter's _ANY_TAG)
+    # before the body: every start tag but the head's quiet ones (a frame's name is taken out)
+    ("all_starts_but", _HEAD_QUIET, (b"body", b"html", b"br", b"select")),
+    ("all_starts_but", (b"head", b"meta"), (b"body", b"html", b"br", b"select", b"my-widget")),
+    # in the body: inert inline SVGs skipped whole
+    ("islands", _FILTERED_CANDIDATES, BASE_ENDS),
+    ("islands", _STRUCTURE_CANDIDATES, BASE_ENDS),
 ]
+ANY_TAG_SET = NAME_SETS.index(None)
 HOSTS = PLAN.hosts.names()
 FILTERS = [
     None,
     ([h.encode() for h in HOSTS], b"&%\t\n\r" + bytes(range(0x80, 0x100))),
     ([h.encode() for h in HOSTS], b""),
     ([b"A", b"ab", b"Data", b"=", b"script"], b"'"),
+    ([b"www.googletagmanager.com"], b":", (b"class", b"alt", b"xmlns:xlink")),
+    (list(URL_NEEDLES), URL_STOP_BYTES, URL_INERT_NAMES),  # the rewriter's
 ]
 SETTINGS = settings(
     max_examples=EXAMPLES // 3,
@@ -69,10 +84,20 @@ class Pair:
     """The same configuration, built once in each implementation."""
 
     def __init__(self, names: int, attention: int, tag_filter: int) -> None:
-        pair = NAME_SETS[names]
-        starts, ends = pair if pair is not None else ((), ())
-        self.c = _scan.Candidates(starts, ends, any_tag=pair is None)
-        self.py = _pyscan.Candidates(starts, ends, any_tag=pair is None)
+        entry = NAME_SETS[names]
+        if entry is None:
+            self.c = _scan.Candidates((), (), any_tag=True)
+            self.py = _pyscan.Candidates((), (), any_tag=True)
+        elif len(entry) == 2:
+            self.c = _scan.Candidates(*entry)
+            self.py = _pyscan.Candidates(*entry)
+        elif entry[0] == "all_starts_but":
+            self.c = _scan.Candidates(entry[1], entry[2], all_starts_but=True)
+            self.py = _pyscan.Candidates(entry[1], entry[2], all_starts_but=True)
+        else:
+            inner = (_FOREIGN_CANDIDATES, _FOREIGN_ENDS)
+            self.c = _scan.Candidates(entry[1], entry[2], islands=_scan.Candidates(*inner))
+            self.py = _pyscan.Candidates(entry[1], entry[2], islands=_pyscan.Candidates(*inner))
         self.attention = attention
         spec = FILTERS[tag_filter]
         self.cf = None if spec is None else _scan.TagFilter(*spec)
@@ -150,7 +175,9 @@ def test_mutated_real_pages(pair: Pair, document: bytes, chunking: list[int]) ->
             [b"<", b">", b"/", b"!", b"?", b"=", b'"', b"'", b" ", b"\t", b"\n", b"a", b"B", b"-",
              b"script", b"SVG", b"body", b"data-consent", b"<data-consent", b"DATA-Consent", b"googletagmanager.com",
              b"&", b"\xc3\xa9", b"div", b"a<b", b"my-widget", b"img", b"p", b"src", b"STYLE", b"ping=",
-             b"http-equiv", b"data-lazy-src", b"data-x-URL", b"data-", b"background", b"annotation-xml"]
+             b"http-equiv", b"data-lazy-src", b"data-x-URL", b"data-", b"background", b"annotation-xml",
+             b"<svg", b"</svg>", b" xmlns='http://www.w3.org/2000/svg'", b"XMLNS:xlink=", b"<path d='M1'/>",
+             b"<meta", b"<head>", b"<title>", b"//", b":"]
         ),
         max_size=30,
     ).map(b"".join),
@@ -177,6 +204,27 @@ def test_the_filter_stops_only_at_start_tags_whose_values_match() -> None:
     assert pair.advance(b"googletagmanager.com <a x>", 0) == (26, _scan.END)  # text is not a value
     assert pair.advance(b"</a href=googletagmanager.com>", 0) == (30, _scan.END)  # nor are end tags
     assert pair.advance(b"<a googletagmanager.com>", 0) == (24, _scan.END)  # a name, not a value
+
+
+@pytest.mark.parametrize(
+    ("buf", "stop"),
+    [
+        (b"<p class='md:flex' ALT='Photo: x' title=a:b aria-label='c: d'>", False),
+        (b"<meta property=og:image content='https://www.googletagmanager.com/x.png'>", False),
+        (b"<time datetime='2026-12-01T08:00'>", False),
+        (b"<p title=x data-x='a:b'>", True),  # not exempt: looked at
+        (b"<param name=movie value='//stats.example.org/x.swf'>", True),
+        (b"<img alt=x src=https://cdn.example/a.png>", True),
+        (b"<img alt=x src=/a.png srcset='/a.png 1x, /b.png 2x'>", False),  # relative: the page's host
+        (b"<img src='/\t/x'>", True),  # a tab is removed from URLs: "//x"
+        (b"<img src='/\\x'>", True),
+        (b"<img src='/x?a&amp;b'>", True),
+        (b"<link rel=preconnect href='//www.googletagmanager.com'>", True),
+    ],
+)
+def test_the_url_filter_passes_over_attributes_that_fetch_nothing(buf: bytes, stop: bool) -> None:
+    pair = Pair(NAME_SETS.index((_FILTERED_CANDIDATES, BASE_ENDS)), _scan.NAMES_FILTERED, len(FILTERS) - 1)
+    assert pair.advance(buf, 0) == ((0, _scan.TAG) if stop else (len(buf), _scan.END))
 
 
 @pytest.mark.parametrize(
@@ -227,6 +275,9 @@ def test_bad_arguments_are_errors_not_crashes() -> None:
         _scan.advance(b"abc", b"abc", 0, object(), False, None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="invalid"):
         _scan.TagFilter([b""])
+    for module in (_scan, _pyscan):
+        with pytest.raises(ValueError, match="invalid exempt"):
+            module.TagFilter([b"x"], b"", (b"Class",))
 
 
 @pytest.mark.parametrize(
@@ -253,7 +304,7 @@ def test_attention_names(buf: bytes, expected: tuple[int, int]) -> None:
 
 
 def test_every_tag_is_a_candidate_with_any_tag() -> None:
-    pair = Pair(len(NAME_SETS) - 1, attention=_scan.NONE, tag_filter=0)
+    pair = Pair(ANY_TAG_SET, attention=_scan.NONE, tag_filter=0)
     assert pair.advance(b"text <b>", 0) == (5, _scan.TAG)
     assert pair.advance(b"text </b>", 0) == (5, _scan.TAG)
     assert pair.advance(b"a < b <b", 0) == (6, _scan.TAG)  # incomplete at the end
@@ -314,3 +365,65 @@ def test_read_tag_at_every_position_of_odd_inputs(buf: bytes) -> None:
         _scan.read_tag(buf, len(buf) + 1)
     with pytest.raises(ValueError, match="out of range"):
         _pyscan.read_tag(buf, -1)
+
+
+SVG_NS = b' xmlns="http://www.w3.org/2000/svg"'
+ICON = (
+    b"<svg"
+    + SVG_NS
+    + b' viewBox="0 0 24 24" aria-hidden="true"><path d="M1 2h3z"/><g><circle r="2"/></g></svg>'
+)
+
+
+@pytest.mark.parametrize(
+    ("buf", "island"),
+    [
+        (ICON, True),
+        (ICON.upper().replace(b"HTTP", b"http"), True),  # any case
+        (b"<svg xmlns:xlink='http://www.w3.org/1999/xlink' width=24></svg >", True),
+        (b"<svg></svg>", True),
+        (b"<svg/>", False),  # self-closing: nothing to copy up to a </svg>
+        (b"<svg / width=2></svg>", False),
+        (b"<svg xmlns=http://www.w3.org/2000/svg></svg>", False),  # unquoted: read as any value
+        (b"<svg style='fill:red'></svg>", False),
+        (b"<svg data-consent=marketing></svg>", False),
+        (b"<svg aria-label='a/b'></svg>", False),
+        (b"<svg xmlns:evil='http://x'></svg>", False),  # only the two namespace declarations
+        (b"<svg><use href='#icon'/></svg>", False),  # an element that fetches: looked at
+        (b"<svg><title>x</title></svg>", False),
+        (b"<svg><foreignObject><p>x</p></foreignObject></svg>", False),
+        (b"<svg><path d='M1'/>", False),  # not closed in the buffer
+        (b"<svg><path d='M1'/></svg", False),  # incomplete end tag
+        (b"<svg><path style='fill:url(//tracker.example/a.svg#x)'/></svg>", False),  # the filter hits
+    ],
+)
+def test_inert_inline_svgs_are_skipped_whole(buf: bytes, island: bool) -> None:
+    pair = Pair(
+        NAME_SETS.index(("islands", _FILTERED_CANDIDATES, BASE_ENDS)), _scan.NAMES_FILTERED, len(FILTERS) - 1
+    )
+    plain = Pair(NAME_SETS.index((_FILTERED_CANDIDATES, BASE_ENDS)), _scan.NAMES_FILTERED, len(FILTERS) - 1)
+    page = b"<p>a</p>" + buf + b"<p>b</p>"
+    assert plain.advance(page, 0) == (8, _scan.TAG)
+    assert pair.advance(page, 0) == ((len(page), _scan.END) if island else (8, _scan.TAG))
+
+
+def test_before_the_body_the_quiet_head_tags_are_skipped() -> None:
+    pair = Pair(NAME_SETS.index(("all_starts_but", _HEAD_QUIET, (b"body", b"html", b"br", b"select"))), 0, 0)
+    head = b"<head><meta charset=utf-8><LINK rel=stylesheet href=/a.css></head>"
+    assert pair.advance(head + b"<title>", 0) == (len(head), _scan.TAG)
+    assert pair.advance(head + b"</body>", 0) == (len(head), _scan.TAG)
+    assert pair.advance(head + b"<p>", 0) == (len(head), _scan.TAG)
+    assert pair.advance(head + b"<metal>", 0) == (len(head), _scan.TAG)  # only the names given
+    assert pair.advance(head + b"</title>", 0) == (len(head) + 8, _scan.END)
+
+
+def test_candidate_options_are_checked_by_both() -> None:
+    for module in (_scan, _pyscan):
+        inner = module.Candidates(_FOREIGN_CANDIDATES, _FOREIGN_ENDS)
+        outer = module.Candidates(_FILTERED_CANDIDATES, BASE_ENDS, islands=inner)
+        with pytest.raises(ValueError, match="own candidates"):
+            module.Candidates(_FILTERED_CANDIDATES, BASE_ENDS, islands=outer)
+        with pytest.raises(ValueError, match="exclude each other"):
+            module.Candidates((b"meta",), BASE_ENDS, any_tag=True, all_starts_but=True)
+        with pytest.raises(TypeError):
+            module.Candidates(_FILTERED_CANDIDATES, BASE_ENDS, islands=object())

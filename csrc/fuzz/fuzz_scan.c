@@ -1,8 +1,9 @@
 /* libFuzzer harness for ck_scan.c (`make fuzz-native`; see docs/native.md).
  *
  * Input: byte 0 chooses the configuration (bits 0 and 5: the attention mode; bit 1: the
- * attribute filter; bits 2-3: one of the rewriter's four candidate sets, or every tag when bits
- * 6-7 are both set; bit 4: the rest of the header names an extra end tag, as an open frame
+ * attribute filter, with exempt names; bits 2-3: one of the rewriter's four candidate sets; bits 6-7: 3 every tag,
+ * 1 every start tag but the set's, 2 with inert inline SVGs skipped (islands scanned with the
+ * SVG content set); bit 4: the rest of the header names an extra end tag, as an open frame
  * would); bytes 1-2: where the scan starts; the rest
  * is the buffer, in a heap block of exactly its size so that AddressSanitizer sees any read past
  * it. The scan is resumed after every stop, so it also starts inside tags and values; every
@@ -37,8 +38,17 @@ static const char *const NEEDLES[] = {
     "static.hotjar.com", "youtube.com", "stats.example.org", "t.co", "x",
 };
 static const uint8_t STOP_BYTES[] = "&%\t\n\r\x80\xff";
+static const char *const EXEMPT[] = {"class", "alt", "content", "xmlns:xlink", "d", "aria-label"};
+
+static const char *const FOREIGN[] = {
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+    "plaintext", "html", "body", "svg", "math", "select", "font", "foreignobject", "desc", "mi",
+    "mo", "mn", "ms", "mtext", "annotation-xml", "image", "use", "feimage", "set", "animate",
+};
+static const char *const FOREIGN_ENDS[] = {"svg", "math", "foreignobject", "desc", "title", "p", "br"};
 
 static ck_cands CANDS[4];
+static ck_cands ISLANDS;
 static ck_filter FILTER;
 
 static void build_set(ck_nameset *set, const char *const *a, size_t na, const char *const *b, size_t nb) {
@@ -66,6 +76,8 @@ static void setup(void) {
     for (int k = 0; k < 4; k++) {
         build_set(&CANDS[k].ends, ENDS, COUNT(ENDS), NULL, 0);
     }
+    build_set(&ISLANDS.starts, FOREIGN, COUNT(FOREIGN), NULL, 0);
+    build_set(&ISLANDS.ends, FOREIGN_ENDS, COUNT(FOREIGN_ENDS), NULL, 0);
     const uint8_t *needles[COUNT(NEEDLES)];
     size_t lens[COUNT(NEEDLES)];
     for (size_t k = 0; k < COUNT(NEEDLES); k++) {
@@ -73,6 +85,15 @@ static void setup(void) {
         lens[k] = strlen(NEEDLES[k]);
     }
     if (ck_filter_init(&FILTER, COUNT(NEEDLES), needles, lens, STOP_BYTES, sizeof(STOP_BYTES) - 1) != 0) {
+        abort();
+    }
+    const uint8_t *exempt[COUNT(EXEMPT)];
+    size_t exempt_lens[COUNT(EXEMPT)];
+    for (size_t k = 0; k < COUNT(EXEMPT); k++) {
+        exempt[k] = (const uint8_t *)EXEMPT[k];
+        exempt_lens[k] = strlen(EXEMPT[k]);
+    }
+    if (ck_filter_exempt(&FILTER, COUNT(EXEMPT), exempt, exempt_lens) != 0) {
         abort();
     }
 }
@@ -118,6 +139,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ck_cands cands = CANDS[(flags >> 2) & 3];
     if ((flags & 0xC0) == 0xC0) {
         cands.any_tag = 1;
+    } else if (flags & 0x40) {
+        cands.all_starts_but = 1;
+    } else if (flags & 0x80) {
+        cands.islands = &ISLANDS;
     }
     int attention = (flags & 1) | ((flags >> 4) & 2); /* NONE .. NAMES_FILTERED */
     ck_nameset extra;
@@ -164,6 +189,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t end = ck_read_tag(buf, n, stop, &name_end);
         if (end != 0 && !(stop + 2 <= name_end && name_end < end && end <= n && buf[end - 1] == '>')) {
             abort(); /* a tag read must lie inside the buffer and end with its ">" */
+        }
+        size_t island = ck_svg_island(buf, n, stop, &ISLANDS, attention, filter);
+        if (island != 0 && !(stop + 11 <= island && island <= n && buf[island - 1] == '>')) {
+            abort(); /* "<svg></svg>" at the shortest, inside the buffer */
         }
         i = stop + 1;
     }

@@ -64,9 +64,13 @@ _DATA_CONSENT: Final = b"data-consent"
 
 
 @lru_cache(maxsize=64)
-def _candidate_re(names: tuple[bytes, ...], end_names: tuple[bytes, ...]) -> re.Pattern[bytes]:
+def _candidate_re(
+    names: tuple[bytes, ...], end_names: tuple[bytes, ...], all_but: bool = False
+) -> re.Pattern[bytes]:
     starts = b"|".join(re.escape(n) for n in names)
     ends = b"|".join(re.escape(n) for n in end_names)
+    if all_but:
+        starts = rb"(?!(?:" + starts + rb")[\t\n\f\r />])[a-z][^\t\n\f\r />]*+"
     return re.compile(b"<(?:(" + starts + b")[\t\n\f\r />]|/(" + ends + rb")[\t\n\f\r />]|[!?]|/(?=[^a-z]))")
 
 
@@ -116,6 +120,7 @@ _SKIP_BLOCKING: Final = re.compile(
 )
 
 _DELIMS: Final = frozenset(b"\t\n\f\r />")
+_WS: Final = frozenset(b"\t\n\f\r ")
 
 
 def _check_names(names: tuple[bytes, ...], what: str) -> None:
@@ -129,30 +134,57 @@ def _check_names(names: tuple[bytes, ...], what: str) -> None:
 
 
 class Candidates:
-    """The start and end tag names the scan stops at (lower-case); with ``any_tag``, every tag."""
+    """The start and end tag names the scan stops at (lower-case); with ``any_tag``, every tag;
+    with ``all_starts_but``, every start tag but those in ``starts``. With ``islands``
+    (candidates without islands of their own), inert inline SVGs are skipped whole (see
+    :func:`svg_island`)."""
 
-    __slots__ = ("pattern",)
+    __slots__ = ("islands", "pattern")
+    islands: Candidates | None
+    pattern: re.Pattern[bytes]
 
-    def __init__(self, starts: Iterable[bytes], ends: Iterable[bytes], any_tag: bool = False) -> None:
+    def __init__(
+        self,
+        starts: Iterable[bytes],
+        ends: Iterable[bytes],
+        any_tag: bool = False,
+        all_starts_but: bool = False,
+        islands: Candidates | None = None,
+    ) -> None:
+        if islands is not None:
+            if not isinstance(islands, Candidates):
+                raise TypeError("islands must be a consentkit._pyscan.Candidates or None")
+            if islands.islands is not None:
+                raise ValueError("islands: its own candidates cannot have islands")
+        if any_tag and all_starts_but:
+            raise ValueError("any_tag and all_starts_but exclude each other")
+        self.islands = islands
         if any_tag:
             self.pattern = _ANY_TAG
             return
         start_names, end_names = tuple(starts), tuple(ends)
         _check_names(start_names, "start tag name")
         _check_names(end_names, "end tag name")
-        self.pattern = _candidate_re(start_names, end_names)
+        self.pattern = _candidate_re(start_names, end_names, all_starts_but)
 
 
 class TagFilter:
-    """Start tags with an attribute value that contains a needle (any case) or a stop byte."""
+    """Start tags with an attribute value that contains a needle (any case) or a stop byte; the
+    values of attributes named in ``exempt`` (any case) are not looked at."""
 
-    __slots__ = ("needles", "stop")
+    __slots__ = ("exempt", "needles", "stop")
 
-    def __init__(self, needles: Iterable[bytes], stop_bytes: bytes = b"") -> None:
+    def __init__(
+        self, needles: Iterable[bytes], stop_bytes: bytes = b"", exempt: Iterable[bytes] = ()
+    ) -> None:
         self.needles = tuple(needle.lower() for needle in needles)
         if any(not needle for needle in self.needles):
             raise ValueError("invalid needle (needles are non-empty bytes)")
         self.stop = bytes(stop_bytes)
+        names = tuple(exempt)
+        if names:
+            _check_names(names, "exempt attribute name")
+        self.exempt = frozenset(names)
 
     def hits(self, value: bytes) -> bool:
         """Whether one attribute value contains a needle or a stop byte."""
@@ -163,7 +195,15 @@ class TagFilter:
 
     def stops(self, raw_attrs: bytes) -> bool:
         """Whether a start tag with these attributes (``_TAG``'s group 3) is a stop."""
-        return any(self.hits(value) for value in _attr_values(raw_attrs))
+        if not self.exempt:
+            return any(self.hits(value) for value in _attr_values(raw_attrs))
+        for m in _ATTR.finditer(raw_attrs):
+            value = m.group(2)
+            if value is None or m.group(1).lower() in self.exempt:
+                continue
+            if self.hits(value[1:-1] if value[:1] in (b'"', b"'") else value):
+                return True
+        return False
 
 
 # The last search of each kind in the last chunk: the rewriter calls advance once per stop, and
@@ -214,12 +254,104 @@ def advance(  # noqa: PLR0917 - the same positional signature as the C function
     (``DATA_CONSENT``: "data-consent" starts inside it; ``NAMES``: an attribute that may fetch),
     a start tag with a filtered value, or an incomplete tag at the end of ``buf``; and
     ``(len(buf), END)`` when there is none. ``lbuf`` is ``buf.lower()``, or a lowered prefix of it.
+    With ``cands.islands``, a candidate ``<svg>`` that :func:`svg_island` skips is no stop.
     """
     n = len(buf)
     if not 0 <= i <= n:
         raise ValueError("advance: position out of range")
     if attention not in (NONE, DATA_CONSENT, NAMES, NAMES_FILTERED):
         raise ValueError("advance: attention must be NONE, DATA_CONSENT, NAMES or NAMES_FILTERED")
+    while True:
+        p, kind = _advance(buf, lbuf, i, cands, attention, tag_filter)
+        if kind != TAG or cands.islands is None:
+            return p, kind
+        if len(lbuf) < n:
+            lbuf = buf.lower()
+        if cands.pattern.match(lbuf, p) is None:
+            return p, kind  # a stop for another reason than being a candidate: no island
+        end = svg_island(buf, lbuf, p, cands.islands, attention, tag_filter)
+        if not end:
+            return p, kind
+        i = end
+
+
+def _svg_urlish(part: bytes) -> bool:
+    lowered = part.lower()
+    return (
+        len(part.translate(None, b"/\\:&")) != len(part) or b"srcdoc" in lowered or _DATA_CONSENT in lowered
+    )
+
+
+def _svg_tag_inert(buf: bytes, k: int, end: int) -> bool:
+    """The attributes of the complete ``<svg>`` tag ``buf[k:end]``, read as the C scan reads them."""
+    stop = end - 1
+    pos = k + 4
+    while pos < stop:
+        c = buf[pos]
+        if c in _WS:
+            pos += 1
+            continue
+        if c == 0x2F:  # "/"
+            return False
+        name = pos
+        pos += 1
+        while pos < stop and buf[pos] not in _DELIMS and buf[pos] != 0x3D:
+            pos += 1
+        name_end = p = pos
+        while p < stop and buf[p] in _WS:
+            p += 1
+        vs = ve = name_end
+        quoted = False
+        if p < stop and buf[p] == 0x3D:  # "="
+            p += 1
+            while p < stop and buf[p] in _WS:
+                p += 1
+            if p < stop and buf[p] in (0x22, 0x27):
+                close = buf.find(buf[p : p + 1], p + 1, stop)
+                if close < 0:
+                    return False
+                vs, ve, pos, quoted = p + 1, close, close + 1, True
+            else:
+                vs = ve = p
+                while ve < stop and buf[ve] not in _WS:
+                    ve += 1
+                pos = ve
+        else:
+            pos = p
+        if quoted and buf[name:name_end].lower() in (b"xmlns", b"xmlns:xlink"):
+            continue
+        if _svg_urlish(buf[name:name_end]) or _svg_urlish(buf[vs:ve]):
+            return False
+    return True
+
+
+def svg_island(  # noqa: PLR0917
+    buf: bytes, lbuf: bytes, k: int, islands: Candidates, attention: int, tag_filter: TagFilter | None
+) -> int:
+    """The end of the inert inline SVG element at ``k``, or 0 (see ck_svg_island in ck_scan.h).
+    ``lbuf`` is ``buf.lower()`` (or a lowered prefix of it).
+
+    Inert: its start tag is complete, not self-closing, and no attribute but a quoted ``xmlns``
+    or ``xmlns:xlink`` has ``/``, ``\\``, ``:``, ``&``, ``srcdoc`` or ``data-consent`` in its name
+    or value; and the scan of its content with ``islands`` first stops at its ``</svg>``.
+    """
+    n = len(buf)
+    if k + 4 >= n or buf[k + 1 : k + 4].lower() != b"svg" or buf[k + 4] not in _DELIMS:
+        return 0
+    tag = _TAG.match(buf, k)
+    if tag is None or not _svg_tag_inert(buf, k, tag.end()):
+        return 0
+    q, kind = _advance(buf, lbuf, tag.end(), islands, attention, tag_filter)
+    if kind != TAG or q + 5 >= n or buf[q + 1 : q + 5].lower() != b"/svg" or buf[q + 5] not in _DELIMS:
+        return 0
+    close = _TAG.match(buf, q)
+    return 0 if close is None else close.end()
+
+
+def _advance(  # noqa: PLR0917
+    buf: bytes, lbuf: bytes, i: int, cands: Candidates, attention: int, tag_filter: TagFilter | None
+) -> tuple[int, int]:
+    n = len(buf)
     gated = attention == NAMES_FILTERED and tag_filter is not None
     if attention == NAMES_FILTERED and not gated:
         attention = NAMES

@@ -47,10 +47,6 @@ _ATTRS: Final = (
 )
 _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
 # Namespace declarations on <svg>: they name a namespace and never fetch.
-_XMLNS: Final = re.compile(
-    rb"""(?i)[\t\n\f\r /]xmlns(?::xlink)?[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*"|'[^']*')"""
-)
-_URL_CHARS: Final = re.compile(rb"[/\\:&]")
 #: Copy inert inline SVGs (icons) in one scan (the tests turn it off to compare with tag by tag).
 _SVG_ISLANDS = True
 _ATTR: Final = re.compile(
@@ -94,6 +90,10 @@ _BLOCKING_CANDIDATES: Final = (
     b"plaintext", b"img", b"image", b"embed", b"object", b"link", b"source", b"video", b"audio",
     b"html", b"body", b"svg", b"math", b"select", b"base",
 )  # fmt: skip
+# With the URL filter (scanner.URL_FILTER), elements that only fetch through a URL attribute need
+# no stop of their own: a start tag whose values could reach another host is a stop anyway.
+_URL_ONLY: Final = (b"img", b"image", b"source", b"video", b"audio", b"link")
+_FILTERED_CANDIDATES: Final = tuple(name for name in _BLOCKING_CANDIDATES if name not in _URL_ONLY)
 # In SVG/MathML content (no integration point open): what can leave it or enter an
 # integration point, and the elements that fetch. Other foreign elements need no tracking:
 # under foreign rules they cannot change which rules read the next tag.
@@ -151,11 +151,10 @@ Attrs = list[tuple[bytes, bytes | None, bytes]]
 
 # End tags that matter in SVG/MathML content: the candidates' and </p>, </br> (they pop foreign elements).
 _FOREIGN_ENDS: Final = (*_FOREIGN_CANDIDATES, b"p", b"br")
-
-
-def _svg_candidates() -> Any:
-    """What stops the scan inside an SVG element (as _candidate_pattern gives in SVG content)."""
-    return scanner.candidates(_FOREIGN_CANDIDATES, _FOREIGN_ENDS)
+# Before the body: start tags that keep it from starting and need no stop of their own (with
+# something to block, a <link> or <meta> that could fetch is a stop through the URL filter).
+_HEAD_QUIET: Final = (b"head", b"meta", b"link", b"basefont", b"bgsound")
+_HEAD_QUIET_UNBLOCKED: Final = (*_HEAD_QUIET, b"base")
 
 
 class Injector(Protocol):
@@ -343,8 +342,8 @@ class Rewriter:
         # the body begins (after <body>, or before the first content), where the parser's state
         # is known whatever the page does later (unclosed <select>, <a>, tables, <plaintext>).
         self._prebody = self.inject
-        self._svg_cands: Any = None  # the scan's candidates inside an inline SVG (made on first use)
         self._xml_head = False  # inside an XHTML <head> (XML has no raw text: its <title> is text)
+        self._banner_meta = True  # the chunk at hand may name our banner (a <meta> to look at)
         self._cand = self._candidate_pattern()
         self._passthrough = self.plan is None and not self.gcm_pending and not nested and not self.inject
         self._to_passthrough = False
@@ -478,28 +477,45 @@ class Rewriter:
         if was != self._foreign.mode:
             self._cand = self._candidate_pattern()
 
+    def _set_in_select(self, value: bool) -> None:
+        if value != self._in_select:
+            self._in_select = value
+            self._cand = self._candidate_pattern()
+
     def _set_frames(self) -> None:
         self._dropping = any(frame.drop for frame in self._frames)
         self._cand = self._candidate_pattern()
 
     def _candidate_pattern(self) -> Any:
-        if self._prebody:
-            return scanner.ANY_TAG
         blocking = self.plan is not None or self.nested
         mode = self._foreign.mode
-        if mode == 2:
+        if mode == 2 or (self._prebody and self.xml):
             return scanner.ANY_TAG  # HTML inside SVG/MathML: every tag moves the stack
-        if mode == 1:
+        islands = None
+        if self._prebody:
+            # Every start tag but those that keep the body from starting and need no look of
+            # their own (a <meta> naming our banner does; a <link> is left to the URL filter).
+            names: tuple[bytes, ...] = _HEAD_QUIET if blocking else _HEAD_QUIET_UNBLOCKED
+            if self._banner_meta:
+                names = tuple(name for name in names if name != b"meta")
+            ends: tuple[bytes, ...] = (b"body", b"html", b"br", b"select")
+        elif mode == 1:
             names = _FOREIGN_CANDIDATES
+            ends = _FOREIGN_ENDS
         else:
-            names = _BLOCKING_CANDIDATES if blocking else _STRUCTURE_CANDIDATES
-        ends: tuple[bytes, ...] = _FOREIGN_ENDS if mode == 1 else (b"body", b"svg", b"math", b"select")
+            names = _FILTERED_CANDIDATES if blocking else _STRUCTURE_CANDIDATES
+            ends = (b"body", b"svg", b"math", b"select")
+            plain = not (self._foreign or self._frames or self._in_select or self.xml)
+            if _SVG_ISLANDS and plain:
+                islands = (_FOREIGN_CANDIDATES, _FOREIGN_ENDS)  # inert inline SVGs are copied whole
         for frame in self._frames:
-            if frame.name not in names:
+            if self._prebody:
+                names = tuple(name for name in names if name != frame.name)
+            elif frame.name not in names:
                 names = (*names, frame.name)
             if frame.name not in ends:
                 ends = (*ends, frame.name)
-        return scanner.candidates(names, ends)
+        return scanner.candidates(names, ends, all_starts_but=self._prebody, islands=islands)
 
     def _sniff_lang(self, data: bytes, final: bool = False) -> None:
         self._sniff += data[: 4096 - len(self._sniff)]
@@ -533,6 +549,14 @@ class Rewriter:
         if self._prebody or self._banner_waits:
             self._marker_at = buf.rfind(b"consentkit:banner")
             self._page_banner_at = buf.rfind(_PAGE_BANNER)
+            if self._prebody:
+                # (past a lowered prefix, as the head scan without blocking, in lower case only)
+                named = _PAGE_BANNER in lbuf or (
+                    len(lbuf) < n and buf.find(_PAGE_BANNER, len(lbuf) - 32) >= 0
+                )
+                if named != self._banner_meta:
+                    self._banner_meta = named
+                    self._cand = self._candidate_pattern()
             if self._banner_waits and self._page_banner_at >= 0 and self._page_banner(buf, 0):
                 self._banner_waits = False  # the page renders its own banner
         while i < n or (final and self._state not in (_DATA, _PLAIN)):
@@ -560,8 +584,12 @@ class Rewriter:
                     self._emit(buf[i:])
                     i = n
                     break
-                attention = scanner.NAMES if self.plan is not None and not self._dropping else scanner.NONE
-                p, kind = scanner.advance(buf, lbuf, i, self._cand, attention, None)
+                if self.plan is not None and not self._dropping:
+                    p, kind = scanner.advance(
+                        buf, lbuf, i, self._cand, scanner.NAMES_FILTERED, scanner.URL_FILTER
+                    )
+                else:
+                    p, kind = scanner.advance(buf, lbuf, i, self._cand, scanner.NONE, None)
                 if partial and p + 1024 > len(lbuf):
                     partial = False  # the head goes on: lower all of it
                     lbuf = buf.lower()
@@ -574,20 +602,6 @@ class Rewriter:
                     if stop:
                         break
                     continue
-                if (
-                    buf[p + 1 : p + 4].lower() == b"svg"
-                    and _SVG_ISLANDS
-                    and not self._foreign
-                    and not self._frames
-                    and not self._prebody
-                    and not self._in_select
-                    and not self.xml
-                ):
-                    end = self._svg_island(buf, lbuf, p)
-                    if end > p:
-                        self._emit(buf[p:end])
-                        i = end
-                        continue
                 read = scanner.read_tag(buf, p)
                 if read is None:  # incomplete: keep it for the next chunk, or drop it at the end
                     if not final:
@@ -647,13 +661,16 @@ class Rewriter:
         self._pending = buf[i:] if i < n else b""
 
     def _text(self, data: bytes) -> None:
-        """Text (and ordinary tags, once the body has started)."""
+        """Text and ordinary tags (before the body, the head's quiet tags: see _HEAD_QUIET)."""
         if self._prebody and data and not self._xml_head:
-            content = data.lstrip(b"\t\n\f\r ")
-            if content:  # the first character that is not whitespace starts the body
-                self._emit(data[: len(data) - len(content)])
+            quiet = data.lstrip(b"\t\n\f\r ")
+            if quiet[:1] == b"<":
+                head = _HEAD_SKIP.match(data)
+                quiet = data[head.end() :] if head is not None else data
+            if quiet:  # the first character that is not whitespace or a quiet tag starts the body
+                self._emit(data[: len(data) - len(quiet)])
                 self._body_begins(after=b"")
-                data = content
+                data = quiet
         self._emit(data)
 
     def _body_begins(self, after: bytes) -> None:
@@ -706,35 +723,6 @@ class Rewriter:
         self._state = _DATA
         if self.inject:
             self._emit(closer)
-
-    def _svg_island(self, buf: bytes, lbuf: bytes, p: int) -> int:
-        """The end of an inline SVG at ``p`` that holds nothing to look at, or ``p``.
-
-        Tag by tag, such an icon costs two stops (``<svg>``, ``</svg>``) that only push and pop
-        the namespace stack, with the scan in between skipping every tag anyway. Here the
-        ``<svg>`` tag is checked (nothing URL-like but namespace declarations, no
-        ``data-consent``, not self-closing), the same scan runs with SVG's candidates, and when
-        its first stop is the ``</svg>`` that closes it, the whole element is copied as it is.
-        """
-        start = scanner.read_tag(buf, p)
-        if start is None or start[1] != p + 4 or len(lbuf) != len(buf):
-            return p
-        raw_attrs = buf[p + 4 : start[0] - 1]
-        if _self_closing(raw_attrs) or b"data-consent" in lbuf[p + 4 : start[0]]:
-            return p
-        urlish = _URL_CHARS.search(raw_attrs) is not None or b"srcdoc" in lbuf[p + 4 : start[0]]
-        if urlish and _URLISH.search(_XMLNS.sub(b" ", raw_attrs)) is not None:
-            return p  # something URL-like besides the namespace declarations: tag by tag
-        attention = scanner.NAMES if self.plan is not None else scanner.NONE
-        if self._svg_cands is None:
-            self._svg_cands = _svg_candidates()
-        q, kind = scanner.advance(buf, lbuf, start[0], self._svg_cands, attention, None)
-        if kind != scanner.TAG or lbuf[q : q + 5] != b"</svg":
-            return p
-        end = scanner.read_tag(buf, q)
-        if end is None or end[1] != q + 5:
-            return p
-        return end[0]
 
     def _eof_in_tag(self, buf: bytes, p: int) -> int:
         """The document ends inside a tag. Browsers drop such a tag; so do we if it could be blocked."""
@@ -811,7 +799,7 @@ class Rewriter:
                 self._emit(inner + raw + (b"" if frame.drop else b"</template>"))
             return
         if name == b"select":
-            self._in_select = False
+            self._set_in_select(False)
             self._emit(raw)
         elif name == b"head":
             self._xml_head = False
@@ -886,9 +874,9 @@ class Rewriter:
                 self._block_element(name, raw, attrs, rule, void=slash)
             return
         if name == b"select":
-            self._in_select = True
+            self._set_in_select(True)
         elif name in (b"textarea", b"input", b"keygen"):
-            self._in_select = False  # these close an open <select>
+            self._set_in_select(False)  # these close an open <select>
         # Inside <select>, parsers disagree on whether <style>, <title>... start raw text
         # (older ones ignore those tags): read their content as markup, the safe side.
         doubt = self._in_select or self._foreign.uncertain or self._foreign.end_p_seen

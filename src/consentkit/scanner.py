@@ -28,6 +28,10 @@ __all__ = [
     "NATIVE",
     "NONE",
     "TAG",
+    "URL_FILTER",
+    "URL_INERT_NAMES",
+    "URL_NEEDLES",
+    "URL_STOP_BYTES",
     "advance",
     "announce",
     "available",
@@ -80,18 +84,51 @@ advance: Callable[[bytes, bytes, int, Any, int, Any], tuple[int, int]] = _impl.a
 read_tag: Callable[[bytes, int], tuple[int, int] | None] = _impl.read_tag
 #: Every tag is a candidate (before <body>, and for HTML inside SVG/MathML).
 ANY_TAG: Any = _impl.Candidates((), (), any_tag=True)
+#: What a URL needs to reach another host (see urls.url_host): a scheme (":"), "//", a backslash,
+#: an entity ("&"), or a tab or newline the URL parser removes ("/\t/host"). An attribute value
+#: without any of them is relative to the page (or to its <base>, which is itself checked).
+URL_NEEDLES: Final = (b"//",)
+URL_STOP_BYTES: Final = b":\\&\t\n\r"
+#: Attributes whose values no browser fetches from, on any element of HTML, SVG or MathML (text,
+#: identifiers, tokens, dimensions, path data, namespace names): the filter passes over them, so
+#: ``alt="Photo: ..."``, ``class="md:flex"`` or ``<meta property="og:image" content="https://...">``
+#: make no stop. (A refresh is ``http-equiv``, which stops by its name; ``value`` is not here:
+#: an ``<object>``'s ``<param>`` fetches from it.)
+URL_INERT_NAMES: Final = (
+    b"id", b"class", b"name", b"lang", b"dir", b"title", b"alt", b"role", b"property", b"content",
+    b"datetime", b"type", b"rel", b"hreflang", b"charset", b"media", b"sizes", b"width", b"height",
+    b"loading", b"decoding", b"fetchpriority", b"crossorigin", b"referrerpolicy", b"integrity", b"nonce",
+    b"itemprop", b"itemtype", b"itemscope", b"itemid", b"tabindex", b"for", b"placeholder", b"autocomplete",
+    b"translate", b"aria-label", b"aria-labelledby", b"aria-describedby", b"aria-hidden", b"aria-current",
+    b"aria-expanded", b"aria-controls", b"aria-live", b"xmlns", b"xmlns:xlink", b"xml:lang", b"viewbox",
+    b"d", b"points",
+)  # fmt: skip
+#: The filter for the rewriter's body scan: start tags whose values could reach another host.
+URL_FILTER: Any = _impl.TagFilter(URL_NEEDLES, URL_STOP_BYTES, URL_INERT_NAMES)
 
 _STARTED_WITH: Final = (IMPLEMENTATION, _why_not)
 
 
+Names = tuple[bytes, ...]
+
+
 @lru_cache(maxsize=64)
-def _candidates(impl: Any, starts: tuple[bytes, ...], ends: tuple[bytes, ...]) -> Any:
-    return impl.Candidates(starts, ends)
+def _candidates(
+    impl: Any, starts: Names, ends: Names, all_starts_but: bool, islands: tuple[Names, Names] | None
+) -> Any:
+    inner = None if islands is None else _candidates(impl, islands[0], islands[1], False, None)
+    return impl.Candidates(starts, ends, all_starts_but=all_starts_but, islands=inner)
 
 
-def candidates(starts: tuple[bytes, ...], ends: tuple[bytes, ...]) -> Any:
-    """The compiled candidate set for these start and end tag names (cached)."""
-    return _candidates(_impl, starts, ends)
+def candidates(
+    starts: Names, ends: Names, *, all_starts_but: bool = False, islands: tuple[Names, Names] | None = None
+) -> Any:
+    """The compiled candidate set for these start and end tag names (cached).
+
+    ``all_starts_but``: every start tag but those in ``starts``. ``islands``: the (starts, ends)
+    inside an inline SVG; with them, an inert ``<svg>...</svg>`` is skipped whole.
+    """
+    return _candidates(_impl, starts, ends, all_starts_but, islands)
 
 
 def available() -> tuple[str, ...]:
@@ -101,7 +138,7 @@ def available() -> tuple[str, ...]:
 
 def use(implementation: str) -> None:
     """Switch the scan of every Rewriter made from now on (differential tests and benchmarks)."""
-    global _impl, NATIVE, IMPLEMENTATION, advance, read_tag, ANY_TAG, _why_not
+    global _impl, NATIVE, IMPLEMENTATION, advance, read_tag, ANY_TAG, URL_FILTER, _why_not
     impl: Any
     if implementation == "native":
         if _built is None:
@@ -120,6 +157,7 @@ def use(implementation: str) -> None:
     advance = impl.advance
     read_tag = impl.read_tag
     ANY_TAG = impl.Candidates((), (), any_tag=True)
+    URL_FILTER = impl.TagFilter(URL_NEEDLES, URL_STOP_BYTES, URL_INERT_NAMES)
 
 
 def tag_filter(needles: Iterable[bytes], stop_bytes: bytes = b"") -> Any:
