@@ -53,7 +53,7 @@ class NaiveConsentMiddleware(BaseHTTPMiddleware):
         self.inline_script = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.I | re.S)
         self.body_end = re.compile(r"</body\s*>", re.I)
         renderer = Renderer(policy, "/_consent")
-        self.banner = renderer.style(None).decode("ascii") + renderer.banner(
+        self.banner = renderer.stylesheet().decode("ascii") + renderer.banner(
             policy.default_language, next_url="/", encoding="utf-8"
         ).decode("utf-8")
 

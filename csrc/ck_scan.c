@@ -4,11 +4,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Byte classes: 1 whitespace (tab, LF, FF, CR, space); 2 ends a tag name (whitespace, "/", ">");
+ * 4 an ASCII letter. */
+static const uint8_t CLASS[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 0, 3, 3, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0,
+    0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0,
+    0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 #define LOWER(c) ((uint8_t)((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c)))
-#define IS_ALPHA(c) (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z')
-#define IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\f' || (c) == '\r')
+#define IS_ALPHA(c) (CLASS[(uint8_t)(c)] & 4)
+#define IS_WS(c) (CLASS[(uint8_t)(c)] & 1)
 /* Ends a tag name: [\t\n\f\r />] */
-#define IS_DELIM(c) (IS_WS(c) || (c) == '/' || (c) == '>')
+#define IS_DELIM(c) (CLASS[(uint8_t)(c)] & 2)
 
 static const uint8_t DATA_CONSENT[] = "data-consent";
 #define DATA_CONSENT_LEN 12
@@ -127,6 +148,15 @@ int ck_filter_init(ck_filter *f, size_t count, const uint8_t *const *needles, co
         } else {
             unsigned pair = ((unsigned)s[0] << 8) | s[1];
             f->pair[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+            f->gate[s[0]] |= 2;
+            if (s[0] >= 'a' && s[0] <= 'z') {
+                f->gate[s[0] - 0x20] |= 2;
+            }
+        }
+    }
+    for (int b = 0; b < 256; b++) {
+        if (f->stop[b]) {
+            f->gate[b] |= 1;
         }
     }
     return 0;
@@ -170,7 +200,11 @@ static int name_is(const uint8_t *s, size_t len, const ck_nameset *set) {
 
 int ck_filter_hits(const ck_filter *f, const uint8_t *v, size_t n) {
     for (size_t j = 0; j < n; j++) {
-        if (f->stop[v[j]]) {
+        uint8_t gate = f->gate[v[j]];
+        if (gate == 0) {
+            continue; /* most bytes: neither a stop byte nor where a needle can start */
+        }
+        if (gate & 1) {
             return 1;
         }
         if (j + 1 >= n) {
@@ -466,67 +500,144 @@ static int svg_urlish(const uint8_t *buf, size_t from, size_t to) {
     return 0;
 }
 
-/* The attributes of the complete <svg> start tag buf[k..end) (buf[end - 1] is its ">"), read as
- * tag_end reads them: is the tag inert (see ck_svg_island)? */
+/* One attribute of a complete start tag, as tag_end reads it. */
+typedef struct {
+    size_t name, name_end; /* the name: buf[name..name_end) */
+    size_t vs, ve;         /* the value: buf[vs..ve) (empty when there is none) */
+    int has_value, quoted;
+    int slash;             /* a "/" stood between attributes (or before ">") */
+    int bad;               /* the tag is not as tag_end completed it (cannot happen) */
+} ck_attr;
+
+/* The next attribute of a complete start tag from pos (stop: the position of its ">"): the
+ * position after it, or 0 when there is none (a->slash then tells whether a "/" was seen). */
+static size_t next_attr(const uint8_t *buf, size_t stop, size_t pos, ck_attr *a) {
+    a->slash = 0;
+    a->bad = 0;
+    while (pos < stop && (IS_WS(buf[pos]) || buf[pos] == '/')) {
+        a->slash |= buf[pos] == '/';
+        pos++;
+    }
+    if (pos >= stop) {
+        return 0;
+    }
+    a->name = pos;
+    pos++;
+    while (pos < stop && !IS_DELIM(buf[pos]) && buf[pos] != '=') {
+        pos++;
+    }
+    a->name_end = pos;
+    a->vs = a->ve = pos;
+    a->has_value = a->quoted = 0;
+    size_t p = pos;
+    while (p < stop && IS_WS(buf[p])) {
+        p++;
+    }
+    if (p >= stop || buf[p] != '=') {
+        return p;
+    }
+    p++;
+    while (p < stop && IS_WS(buf[p])) {
+        p++;
+    }
+    a->has_value = 1;
+    if (p < stop && (buf[p] == '"' || buf[p] == '\'')) {
+        const uint8_t *close = memchr(buf + p + 1, buf[p], stop - p - 1);
+        if (close == NULL) {
+            a->bad = 1;
+            return 0;
+        }
+        a->vs = p + 1;
+        a->ve = (size_t)(close - buf);
+        a->quoted = 1;
+        return a->ve + 1;
+    }
+    a->vs = a->ve = p;
+    while (a->ve < stop && !IS_WS(buf[a->ve])) {
+        a->ve++;
+    }
+    return a->ve;
+}
+
+/* The attributes of the complete <svg> start tag buf[k..end) (buf[end - 1] is its ">"): is the
+ * tag inert (see ck_svg_island)? */
 static int svg_tag_inert(const uint8_t *buf, size_t k, size_t end) {
     size_t stop = end - 1;
     size_t pos = k + 4;
-    while (pos < stop) {
-        uint8_t c = buf[pos];
-        if (IS_WS(c)) {
-            pos++;
-            continue;
-        }
-        if (c == '/') {
+    ck_attr a;
+    while ((pos = next_attr(buf, stop, pos, &a)) != 0) {
+        if (a.slash) {
             return 0;
         }
-        size_t name = pos;
-        pos++;
-        while (pos < stop && !IS_DELIM(buf[pos]) && buf[pos] != '=') {
-            pos++;
-        }
-        size_t name_end = pos;
-        size_t p = pos;
-        while (p < stop && IS_WS(buf[p])) {
-            p++;
-        }
-        size_t vs = name_end;
-        size_t ve = name_end;
-        int quoted = 0;
-        if (p < stop && buf[p] == '=') {
-            p++;
-            while (p < stop && IS_WS(buf[p])) {
-                p++;
-            }
-            if (p < stop && (buf[p] == '"' || buf[p] == '\'')) {
-                const uint8_t *close = memchr(buf + p + 1, buf[p], stop - p - 1);
-                if (close == NULL) {
-                    return 0; /* cannot happen in a tag tag_end completed; when unsure, not inert */
-                }
-                vs = p + 1;
-                ve = (size_t)(close - buf);
-                pos = ve + 1;
-                quoted = 1;
-            } else {
-                vs = p;
-                ve = p;
-                while (ve < stop && !IS_WS(buf[ve])) {
-                    ve++;
-                }
-                pos = ve;
-            }
-        } else {
-            pos = p;
-        }
-        size_t len = name_end - name;
-        if (quoted && (ci_eq(buf + name, len, "xmlns") || ci_eq(buf + name, len, "xmlns:xlink"))) {
+        size_t len = a.name_end - a.name;
+        if (a.quoted && (ci_eq(buf + a.name, len, "xmlns") || ci_eq(buf + a.name, len, "xmlns:xlink"))) {
             continue;
         }
-        if (svg_urlish(buf, name, name_end) || svg_urlish(buf, vs, ve)) {
+        if (svg_urlish(buf, a.name, a.name_end) || svg_urlish(buf, a.vs, a.ve)) {
             return 0;
         }
     }
-    return 1;
+    return !a.slash && !a.bad;
+}
+
+/* Is buf[s..e), without leading and trailing whitespace, one of the script types whose element
+ * the rewriter passes as it is when its src is the page's own: "", "module", "text/javascript",
+ * "application/javascript" (any case)? */
+static int plain_script_type(const uint8_t *buf, size_t s, size_t e) {
+    while (s < e && IS_WS(buf[s])) {
+        s++;
+    }
+    while (e > s && IS_WS(buf[e - 1])) {
+        e--;
+    }
+    size_t len = e - s;
+    return len == 0 || ci_eq(buf + s, len, "module") || ci_eq(buf + s, len, "text/javascript") ||
+           ci_eq(buf + s, len, "application/javascript");
+}
+
+size_t ck_script_island(const uint8_t *buf, size_t n, size_t k, const ck_filter *filter) {
+    if (filter == NULL || k + 7 >= n || buf[k] != '<' || !ci_eq(buf + k + 1, 6, "script") || !IS_DELIM(buf[k + 7])) {
+        return 0;
+    }
+    int hit = 0;
+    size_t end = tag_end(buf, n, k, filter, CK_ATTENTION_NAMES_FILTERED, &hit);
+    if (end == 0 || hit) {
+        return 0;
+    }
+    int src = 0;
+    size_t pos = k + 7;
+    ck_attr a;
+    while ((pos = next_attr(buf, end - 1, pos, &a)) != 0) {
+        size_t len = a.name_end - a.name;
+        if (len == 3 && ci_eq(buf + a.name, 3, "src")) {
+            src = a.has_value && a.ve > a.vs;
+        } else if (len == 4 && ci_eq(buf + a.name, 4, "type") && !plain_script_type(buf, a.vs, a.ve)) {
+            return 0;
+        }
+    }
+    if (!src || a.bad) {
+        return 0; /* inline code (its content is looked at), or when unsure */
+    }
+    /* the script data state up to "</script": "<!--" (the escaped states) is left to the rewriter */
+    size_t j = end;
+    for (;;) {
+        const uint8_t *lt = memchr(buf + j, '<', n - j);
+        if (lt == NULL) {
+            return 0;
+        }
+        j = (size_t)(lt - buf);
+        if (n - j < 9) {
+            return 0; /* too close to the end to tell */
+        }
+        if (buf[j + 1] == '!' && buf[j + 2] == '-' && buf[j + 3] == '-') {
+            return 0;
+        }
+        if (buf[j + 1] == '/' && ci_eq(buf + j + 2, 6, "script") && IS_DELIM(buf[j + 8])) {
+            break;
+        }
+        j++;
+    }
+    return tag_end(buf, n, j, NULL, 0, &hit);
 }
 
 static size_t advance_in(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
@@ -553,7 +664,7 @@ size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *isl
 
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind) {
-    return advance_in(buf, n, i, cands, attention, filter, kind, cands->islands != NULL);
+    return advance_in(buf, n, i, cands, attention, filter, kind, cands->islands != NULL || cands->quiet_scripts);
 }
 
 /* ck_advance; with `islands` 0, inline SVGs are not skipped (the scan inside one). */
@@ -570,7 +681,10 @@ static size_t advance_in(const uint8_t *buf, size_t n, size_t i, const ck_cands 
         k = (size_t)(lt - buf);
         int c = candidate_at(buf, n, k, cands);
         if (c == CK_TAG && islands) {
-            size_t end = ck_svg_island(buf, n, k, cands->islands, attention, filter);
+            size_t end = cands->islands ? ck_svg_island(buf, n, k, cands->islands, attention, filter) : 0;
+            if (end == 0 && cands->quiet_scripts && attention == CK_ATTENTION_NAMES_FILTERED) {
+                end = ck_script_island(buf, n, k, filter);
+            }
             if (end > 0) {
                 k = end;
                 continue;

@@ -58,6 +58,8 @@ typedef struct ck_cands {
     int any_tag;
     int all_starts_but;
     const struct ck_cands *islands;
+    int quiet_scripts; /* with NAMES_FILTERED and a filter, skip a candidate <script> whole when
+                          ck_script_island says so */
 } ck_cands;
 
 /* The per-tag filter: a start tag is a stop when one of its attribute values contains a needle
@@ -66,6 +68,7 @@ typedef struct ck_cands {
 typedef struct {
     uint8_t stop[256];
     uint8_t pair[8192]; /* bit per (lower(first), lower(second)) of the needles of length >= 2 */
+    uint8_t gate[256];  /* 1: a stop byte; 2: the first byte (either case) of a needle of length >= 2 */
     size_t count;
     uint8_t *pool;
     size_t *off;
@@ -113,6 +116,14 @@ size_t ck_read_tag(const uint8_t *buf, size_t n, size_t k, size_t *name_end);
  * `attention` and `filter` first stops at a complete </svg> tag; the position after that tag. */
 size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *islands, int attention,
                      const ck_filter *filter);
+
+/* The end of the first-party external script element at buf[k] ("<script" + a delimiter), or 0
+ * when it is not one: its start tag is complete, is no stop under NAMES_FILTERED and `filter`
+ * (non-NULL), has a src attribute with a non-empty value and no type attribute other than
+ * "", "module", "text/javascript" or "application/javascript" (any case, whitespace trimmed);
+ * its content holds no "<!--" before the first "</script" + a delimiter, which is complete;
+ * the position after that end tag. */
+size_t ck_script_island(const uint8_t *buf, size_t n, size_t k, const ck_filter *filter);
 
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
                   const ck_filter *filter, int *kind);

@@ -69,14 +69,15 @@ typedef struct {
 static PyTypeObject CandidatesType;
 
 static int Candidates_init(CandidatesObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"starts", "ends", "any_tag", "all_starts_but", "islands", NULL};
+    static char *kwlist[] = {"starts", "ends", "any_tag", "all_starts_but", "islands", "quiet_scripts", NULL};
     PyObject *starts;
     PyObject *ends;
     int any_tag = 0;
     int all_starts_but = 0;
     PyObject *islands = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|ppO:Candidates", kwlist, &starts, &ends, &any_tag,
-                                     &all_starts_but, &islands)) {
+    int quiet_scripts = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|ppOp:Candidates", kwlist, &starts, &ends, &any_tag,
+                                     &all_starts_but, &islands, &quiet_scripts)) {
         return -1;
     }
     if (self->ready) {
@@ -90,7 +91,7 @@ static int Candidates_init(CandidatesObject *self, PyObject *args, PyObject *kwd
             return -1;
         }
         island_cands = &((CandidatesObject *)islands)->cands;
-        if (island_cands->islands != NULL) {
+        if (island_cands->islands != NULL || island_cands->quiet_scripts) {
             PyErr_SetString(PyExc_ValueError, "islands: its own candidates cannot have islands");
             return -1;
         }
@@ -104,6 +105,7 @@ static int Candidates_init(CandidatesObject *self, PyObject *args, PyObject *kwd
         memset(&self->cands, 0, sizeof(self->cands));
         self->cands.any_tag = 1;
         self->cands.islands = island_cands;
+        self->cands.quiet_scripts = quiet_scripts;
         Py_XINCREF(island_cands ? islands : NULL);
         self->islands = island_cands ? islands : NULL;
         self->ready = 2;
@@ -139,6 +141,7 @@ static int Candidates_init(CandidatesObject *self, PyObject *args, PyObject *kwd
     self->cands.any_tag = 0;
     self->cands.all_starts_but = all_starts_but;
     self->cands.islands = island_cands;
+    self->cands.quiet_scripts = quiet_scripts;
     if (island_cands != NULL) {
         Py_INCREF(islands);
         self->islands = islands;
@@ -164,10 +167,11 @@ static PyTypeObject CandidatesType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentkit._scan.Candidates",
     .tp_basicsize = sizeof(CandidatesObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = PyDoc_STR("Candidates(starts, ends, any_tag=False, all_starts_but=False, islands=None): "
-                        "the start and end tag names the scan stops at (with any_tag: every tag; with "
-                        "all_starts_but: every start tag but those in starts); with islands (Candidates "
-                        "without islands), inert inline SVGs are skipped whole."),
+    .tp_doc = PyDoc_STR("Candidates(starts, ends, any_tag=False, all_starts_but=False, islands=None, "
+                        "quiet_scripts=False): the start and end tag names the scan stops at (with any_tag: "
+                        "every tag; with all_starts_but: every start tag but those in starts); with islands "
+                        "(Candidates without islands), inert inline SVGs are skipped whole; with "
+                        "quiet_scripts, first-party external scripts (under NAMES_FILTERED and a filter)."),
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Candidates_init,
     .tp_dealloc = (destructor)Candidates_dealloc,

@@ -223,9 +223,31 @@ def svg_icon(draw: st.DrawFn) -> str:
     return f"<svg{svg_attrs}>" + "".join(parts) + end
 
 
+@st.composite
+def own_script(draw: st.DrawFn) -> str:
+    """A first-party external script as templates write them, now and then one that is not."""
+    src = draw(st.sampled_from(["/static/share.js", "share.js", "", "//www.googletagmanager.com/gtm.js"]))
+    attrs = draw(
+        st.sampled_from(
+            [
+                "",
+                " defer",
+                ' type="module"',
+                " TYPE=' text/JavaScript '",
+                ' type="importmap"',
+                " data-consent=x",
+            ]
+        )
+    )
+    content = draw(st.sampled_from(["", " ", "<!-- x -->", "if (a<b) c()", "</scrip", "<script>"]))
+    end = draw(st.sampled_from(["</script>", "</SCRIPT >", "", "</script"]))
+    return f'<script src="{src}"{attrs}>{content}{end}'
+
+
 fragment = st.one_of(
     start_tag(),
     svg_icon(),
+    own_script(),
     st.sampled_from(NAMES).map(lambda n: f"</{n}>"),
     st.sampled_from(TEXTS),
     st.text(max_size=6),
@@ -369,6 +391,11 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
         # a "=" inside a quoted value is not an unquoted value: the "/" self-closes foreignObject
         b'<svg><foreignObject a="https://x.example/?id=G-1"/><path><title></svg>'
         b'<div data-src="https://www.googletagmanager.com/gtag/js?id=G-1">',
+        # SVG scripts nest: the text after the inner one's </script> is the outer one's code
+        b'<svg><script src="/a.js"><script><script src="/a.js"></script>fbq(\'init\')',
+        b"<svg><script><script>x()</script>fbq('init')</script></svg>",
+        # an import map that is not JSON loads nothing, but a listed URL in it is blocked anyway
+        b'<script src="/a.js" type="importmap"><div src=\'https://www.googletagmanager.com/gtag/js\'>',
     ],
 )
 def test_known_tricky_cases(document: bytes) -> None:
@@ -465,17 +492,18 @@ def test_a_long_head_with_nothing_to_block_is_scanned_alike() -> None:
 
 @settings(FUZZ, max_examples=EXAMPLES // 3)
 @given(document=st.one_of(documents, mutated()), chunking=cuts, blocking=st.booleans())
-def test_inert_svg_icons_copied_whole_rewrite_as_tag_by_tag(
+def test_islands_copied_whole_rewrite_as_tag_by_tag(
     document: bytes, chunking: list[int], blocking: bool
 ) -> None:
-    """Copying an inert inline SVG whole gives the bytes and calls of following it tag by tag."""
+    """Copying an inert inline SVG or a first-party external script whole in the scan gives the
+    bytes and calls of following it tag by tag."""
     from consentkit import rewrite as module
 
     plan = PLAN if blocking else None
     whole = _with_scanner(module.scanner.IMPLEMENTATION, document, chunking, plan, False)
-    module._SVG_ISLANDS = False
+    module._ISLANDS = False
     try:
         by_tag = _with_scanner(module.scanner.IMPLEMENTATION, document, chunking, plan, False)
     finally:
-        module._SVG_ISLANDS = True
+        module._ISLANDS = True
     assert whole == by_tag, f"input: {document[:600]!r}"

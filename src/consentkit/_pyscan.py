@@ -11,7 +11,7 @@ their attribute values contains a needle (any case) or a stop byte.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Final
 
@@ -137,28 +137,32 @@ class Candidates:
     """The start and end tag names the scan stops at (lower-case); with ``any_tag``, every tag;
     with ``all_starts_but``, every start tag but those in ``starts``. With ``islands``
     (candidates without islands of their own), inert inline SVGs are skipped whole (see
-    :func:`svg_island`)."""
+    :func:`svg_island`); with ``quiet_scripts``, first-party external scripts (see
+    :func:`script_island`)."""
 
-    __slots__ = ("islands", "pattern")
+    __slots__ = ("islands", "pattern", "quiet_scripts")
     islands: Candidates | None
     pattern: re.Pattern[bytes]
+    quiet_scripts: bool
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - the same positional signature as the C type
         self,
         starts: Iterable[bytes],
         ends: Iterable[bytes],
         any_tag: bool = False,
         all_starts_but: bool = False,
         islands: Candidates | None = None,
+        quiet_scripts: bool = False,
     ) -> None:
         if islands is not None:
             if not isinstance(islands, Candidates):
                 raise TypeError("islands must be a consentkit._pyscan.Candidates or None")
-            if islands.islands is not None:
+            if islands.islands is not None or islands.quiet_scripts:
                 raise ValueError("islands: its own candidates cannot have islands")
         if any_tag and all_starts_but:
             raise ValueError("any_tag and all_starts_but exclude each other")
         self.islands = islands
+        self.quiet_scripts = bool(quiet_scripts)
         if any_tag:
             self.pattern = _ANY_TAG
             return
@@ -261,15 +265,19 @@ def advance(  # noqa: PLR0917 - the same positional signature as the C function
         raise ValueError("advance: position out of range")
     if attention not in (NONE, DATA_CONSENT, NAMES, NAMES_FILTERED):
         raise ValueError("advance: attention must be NONE, DATA_CONSENT, NAMES or NAMES_FILTERED")
+    scripts = cands.quiet_scripts and attention == NAMES_FILTERED and tag_filter is not None
     while True:
         p, kind = _advance(buf, lbuf, i, cands, attention, tag_filter)
-        if kind != TAG or cands.islands is None:
+        if kind != TAG or (cands.islands is None and not scripts):
             return p, kind
         if len(lbuf) < n:
             lbuf = buf.lower()
         if cands.pattern.match(lbuf, p) is None:
             return p, kind  # a stop for another reason than being a candidate: no island
-        end = svg_island(buf, lbuf, p, cands.islands, attention, tag_filter)
+        end = 0 if cands.islands is None else svg_island(buf, lbuf, p, cands.islands, attention, tag_filter)
+        if not end and scripts:
+            assert tag_filter is not None
+            end = script_island(buf, lbuf, p, tag_filter)
         if not end:
             return p, kind
         i = end
@@ -282,17 +290,18 @@ def _svg_urlish(part: bytes) -> bool:
     )
 
 
-def _svg_tag_inert(buf: bytes, k: int, end: int) -> bool:
-    """The attributes of the complete ``<svg>`` tag ``buf[k:end]``, read as the C scan reads them."""
-    stop = end - 1
-    pos = k + 4
-    while pos < stop:
-        c = buf[pos]
-        if c in _WS:
+def _attrs(buf: bytes, pos: int, stop: int) -> Iterator[tuple[int, int, int, int, bool, bool]]:
+    """The attributes of a complete start tag from ``pos`` to its ``>`` at ``stop``, as the C
+    scan's next_attr reads them: (name, name_end, value start, value end, quoted, slash before)."""
+    while True:
+        slash = False
+        while pos < stop and (buf[pos] in _WS or buf[pos] == 0x2F):
+            slash = slash or buf[pos] == 0x2F
             pos += 1
-            continue
-        if c == 0x2F:  # "/"
-            return False
+        if pos >= stop:
+            if slash:
+                yield stop, stop, stop, stop, False, True
+            return
         name = pos
         pos += 1
         while pos < stop and buf[pos] not in _DELIMS and buf[pos] != 0x3D:
@@ -300,29 +309,80 @@ def _svg_tag_inert(buf: bytes, k: int, end: int) -> bool:
         name_end = p = pos
         while p < stop and buf[p] in _WS:
             p += 1
-        vs = ve = name_end
-        quoted = False
-        if p < stop and buf[p] == 0x3D:  # "="
-            p += 1
-            while p < stop and buf[p] in _WS:
-                p += 1
-            if p < stop and buf[p] in (0x22, 0x27):
-                close = buf.find(buf[p : p + 1], p + 1, stop)
-                if close < 0:
-                    return False
-                vs, ve, pos, quoted = p + 1, close, close + 1, True
-            else:
-                vs = ve = p
-                while ve < stop and buf[ve] not in _WS:
-                    ve += 1
-                pos = ve
-        else:
+        if p >= stop or buf[p] != 0x3D:  # no value
+            yield name, name_end, name_end, name_end, False, slash
             pos = p
-        if quoted and buf[name:name_end].lower() in (b"xmlns", b"xmlns:xlink"):
             continue
-        if _svg_urlish(buf[name:name_end]) or _svg_urlish(buf[vs:ve]):
-            return False
+        p += 1
+        while p < stop and buf[p] in _WS:
+            p += 1
+        if p < stop and buf[p] in (0x22, 0x27):
+            close = buf.find(buf[p : p + 1], p + 1, stop)
+            if close < 0:
+                raise ValueError("unterminated value")  # not in a tag _TAG completed
+            yield name, name_end, p + 1, close, True, slash
+            pos = close + 1
+            continue
+        ve = p
+        while ve < stop and buf[ve] not in _WS:
+            ve += 1
+        yield name, name_end, p, ve, False, slash
+        pos = ve
+
+
+def _svg_tag_inert(buf: bytes, k: int, end: int) -> bool:
+    """The attributes of the complete ``<svg>`` tag ``buf[k:end]``, read as the C scan reads them."""
+    try:
+        for name, name_end, vs, ve, quoted, slash in _attrs(buf, k + 4, end - 1):
+            if slash:
+                return False
+            if quoted and buf[name:name_end].lower() in (b"xmlns", b"xmlns:xlink"):
+                continue
+            if _svg_urlish(buf[name:name_end]) or _svg_urlish(buf[vs:ve]):
+                return False
+    except ValueError:
+        return False  # when unsure, not inert (as the C scan)
     return True
+
+
+_PLAIN_SCRIPT_TYPES: Final = frozenset({b"", b"module", b"text/javascript", b"application/javascript"})
+
+
+def script_island(buf: bytes, lbuf: bytes, k: int, tag_filter: TagFilter) -> int:
+    """The end of the first-party external script element at ``k``, or 0 (see ck_script_island
+    in ck_scan.h): no stop under NAMES_FILTERED and the filter, a non-empty ``src``, a plain
+    type, and no ``<!--`` in its content before a complete ``</script>``."""
+    n = len(buf)
+    if k + 7 >= n or buf[k + 1 : k + 7].lower() != b"script" or buf[k + 7] not in _DELIMS:
+        return 0
+    tag = _TAG.match(buf, k)
+    if tag is None:
+        return 0
+    raw_attrs = tag.group(3)
+    if _attention_level(raw_attrs) == 2 or tag_filter.stops(raw_attrs):
+        return 0
+    src = False
+    try:
+        for name, name_end, vs, ve, _quoted, _slash in _attrs(buf, k + 7, tag.end() - 1):
+            lowered = buf[name:name_end].lower()
+            if lowered == b"src":
+                src = ve > vs
+            elif lowered == b"type" and buf[vs:ve].strip(b"\t\n\f\r ").lower() not in _PLAIN_SCRIPT_TYPES:
+                return 0
+    except ValueError:
+        return 0
+    if not src:
+        return 0
+    j = tag.end()
+    while True:
+        j = buf.find(b"<", j)
+        if j < 0 or n - j < 9 or buf.startswith(b"<!--", j):
+            return 0
+        if buf[j + 1 : j + 8].lower() == b"/script" and buf[j + 8] in _DELIMS:
+            break
+        j += 1
+    close = _TAG.match(buf, j)
+    return 0 if close is None else close.end()
 
 
 def svg_island(  # noqa: PLR0917

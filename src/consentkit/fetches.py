@@ -293,8 +293,16 @@ def attribute_actions(
 
 
 def json_urls_rule(plan: BlockPlan, content: bytes) -> Rule | None:
-    """An import map or speculation rules: every string in it that is a URL on a listed host."""
+    """An import map or speculation rules: every string in it that is a URL on a listed host.
+
+    Content that is not JSON loads nothing in a browser, but a parser that recovers could read
+    it otherwise: a listed URL anywhere in it blocks it (when unsure, block).
+    """
     text = content.decode("utf-8", "replace")
+    try:
+        json.loads(text)
+    except ValueError:
+        return _text_url_rule(plan, text)
     for m in re.finditer(r'"((?:[^"\\]|\\.)*)"', text, re.S):
         raw = m.group(1)
         try:

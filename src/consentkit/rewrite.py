@@ -47,8 +47,9 @@ _ATTRS: Final = (
 )
 _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
 # Namespace declarations on <svg>: they name a namespace and never fetch.
-#: Copy inert inline SVGs (icons) in one scan (the tests turn it off to compare with tag by tag).
-_SVG_ISLANDS = True
+#: Copy inert inline SVGs (icons) and first-party external scripts in the scan (the tests turn
+#: it off to compare with tag by tag).
+_ISLANDS = True
 _ATTR: Final = re.compile(
     rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
     rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
@@ -56,11 +57,13 @@ _ATTR: Final = re.compile(
 _COMMENT_END: Final = re.compile(rb"--!?>")
 # What can change where a <script> ends: the tokenizer's "escaped" states (<!-- ... -->, in which
 # <script ... </script> nest once), and in SVG/MathML comments and CDATA sections.
-_SCRIPT_TOKENS: Final = re.compile(rb"<!--|-->|</script(?=[\t\n\f\r />])|<script(?=[\t\n\f\r />])")
+_SCRIPT_TOKENS: Final = re.compile(rb"<!--|-->|</script(?=[\t\n\f\r />])|<script(?=[\t\n\f\r />])", re.I)
+# In SVG/MathML a <script> start tag inside a script's content opens a nested script element
+# (its </script> closes that one first): they are counted, so that the hold covers them all.
 _FOREIGN_SCRIPT_TOKENS: Final = re.compile(
-    rb"<!--|<!\[cdata\[|</script(?=[\t\n\f\r />])"
-)  # lower-cased input
-_FOREIGN_STYLE_TOKENS: Final = re.compile(rb"<!--|<!\[cdata\[|</style(?=[\t\n\f\r />])")
+    rb"<!--|<!\[cdata\[|</script(?=[\t\n\f\r />])|<script(?=[\t\n\f\r />])", re.I
+)
+_FOREIGN_STYLE_TOKENS: Final = re.compile(rb"<!--|<!\[cdata\[|</style(?=[\t\n\f\r />])", re.I)
 _TOKEN_ROOM: Final = 10  # bytes kept back so that no token is cut at a chunk boundary
 _DATA_CONSENT: Final = b"data-consent"
 
@@ -155,6 +158,12 @@ _FOREIGN_ENDS: Final = (*_FOREIGN_CANDIDATES, b"p", b"br")
 # something to block, a <link> or <meta> that could fetch is a stop through the URL filter).
 _HEAD_QUIET: Final = (b"head", b"meta", b"link", b"basefont", b"bgsound")
 _HEAD_QUIET_UNBLOCKED: Final = (*_HEAD_QUIET, b"base")
+
+
+@lru_cache(maxsize=32)
+def _raw_end_pattern(name: bytes) -> re.Pattern[bytes]:
+    """The end tag that closes raw text (``</title``, ``</style``...), any case."""
+    return re.compile(b"</" + re.escape(name) + rb"(?=[\t\n\f\r />])", re.I)
 
 
 class Injector(Protocol):
@@ -334,6 +343,7 @@ class Rewriter:
         self._namespace = HTML  # of the element whose start tag is being handled
         self._escape = 0
         self._foreign_script = False
+        self._nested_scripts = 0  # SVG/MathML script elements open inside a held one
         self._in_select = False
         self._lang_done = False
         self._sniff = b""
@@ -492,6 +502,7 @@ class Rewriter:
         if mode == 2 or (self._prebody and self.xml):
             return scanner.ANY_TAG  # HTML inside SVG/MathML: every tag moves the stack
         islands = None
+        quiet_scripts = False
         if self._prebody:
             # Every start tag but those that keep the body from starting and need no look of
             # their own (a <meta> naming our banner does; a <link> is left to the URL filter).
@@ -506,8 +517,9 @@ class Rewriter:
             names = _FILTERED_CANDIDATES if blocking else _STRUCTURE_CANDIDATES
             ends = (b"body", b"svg", b"math", b"select")
             plain = not (self._foreign or self._frames or self._in_select or self.xml)
-            if _SVG_ISLANDS and plain:
+            if _ISLANDS and plain:
                 islands = (_FOREIGN_CANDIDATES, _FOREIGN_ENDS)  # inert inline SVGs are copied whole
+                quiet_scripts = blocking  # and so are <script src=/own.js></script> (URL filter)
         for frame in self._frames:
             if self._prebody:
                 names = tuple(name for name in names if name != frame.name)
@@ -515,7 +527,9 @@ class Rewriter:
                 names = (*names, frame.name)
             if frame.name not in ends:
                 ends = (*ends, frame.name)
-        return scanner.candidates(names, ends, all_starts_but=self._prebody, islands=islands)
+        return scanner.candidates(
+            names, ends, all_starts_but=self._prebody, islands=islands, quiet_scripts=quiet_scripts
+        )
 
     def _sniff_lang(self, data: bytes, final: bool = False) -> None:
         self._sniff += data[: 4096 - len(self._sniff)]
@@ -540,15 +554,22 @@ class Rewriter:
     def _run(self, data: bytes, final: bool) -> None:
         buf = self._pending + data if self._pending else data
         n = len(buf)
-        # With nothing to block, only the head is scanned (then the rest passes through): lower
-        # just that much, and all of it as soon as anything else is needed.
-        partial = self.plan is None and self._prebody and not self.nested and n > 8192
-        lbuf = buf[:8192].lower() if partial else buf.lower()
+        # The lowered copy serves the Python scan (the C one does not read it) and, before the
+        # body, the look for a <meta> naming our banner: lower the head's first 8 KB, and the rest
+        # only if the scan goes on there with the Python scan or before the body.
+        partial = self._prebody and not self.nested and n > 8192
+        if self._prebody or not scanner.NATIVE:
+            lbuf = buf[:8192].lower() if partial else buf.lower()
+        else:
+            lbuf = buf
         self._ahead = buf
         i = 0
         if self._prebody or self._banner_waits:
-            self._marker_at = buf.rfind(b"consentkit:banner")
-            self._page_banner_at = buf.rfind(_PAGE_BANNER)
+            if buf.find(b"consentkit") < 0:  # most pages name neither our marker nor our banner
+                self._marker_at = self._page_banner_at = -1
+            else:
+                self._marker_at = buf.rfind(b"consentkit:banner")
+                self._page_banner_at = buf.rfind(_PAGE_BANNER)
             if self._prebody:
                 # (past a lowered prefix, as the head scan without blocking, in lower case only)
                 named = _PAGE_BANNER in lbuf or (
@@ -561,11 +582,9 @@ class Rewriter:
                 self._banner_waits = False  # the page renders its own banner
         while i < n or (final and self._state not in (_DATA, _PLAIN)):
             state = self._state
-            if partial and (
-                state != _DATA or not (self._prebody or self._to_passthrough) or i + 1024 > len(lbuf)
-            ):
+            if partial and (not (self._prebody or self._to_passthrough) or i + 1024 > len(lbuf)):
                 partial = False
-                lbuf = buf.lower()
+                lbuf = buf.lower() if self._prebody or not scanner.NATIVE else buf
             if state == _DATA:
                 if self._prebody and self.plan is None:
                     # Nothing to block: whitespace and the head's ordinary tags need no look.
@@ -592,13 +611,13 @@ class Rewriter:
                     p, kind = scanner.advance(buf, lbuf, i, self._cand, scanner.NONE, None)
                 if partial and p + 1024 > len(lbuf):
                     partial = False  # the head goes on: lower all of it
-                    lbuf = buf.lower()
+                    lbuf = buf.lower() if self._prebody or not scanner.NATIVE else buf
                 self._text(buf[i:p])
                 i = p
                 if kind == scanner.END:
                     break
                 if kind == scanner.DECL:
-                    i, stop = self._markup_declaration(buf, lbuf, p, final)
+                    i, stop = self._markup_declaration(buf, p, final)
                     if stop:
                         break
                     continue
@@ -655,7 +674,7 @@ class Rewriter:
                 i = j + 3
                 self._state = _DATA
             else:
-                i, stop = self._rawtext(buf, lbuf, i, final)
+                i, stop = self._rawtext(buf, i, final)
                 if stop:
                     break
         self._pending = buf[i:] if i < n else b""
@@ -736,7 +755,7 @@ class Rewriter:
         self._tail += rest
         return len(buf)
 
-    def _markup_declaration(self, buf: bytes, lbuf: bytes, p: int, final: bool) -> tuple[int, bool]:
+    def _markup_declaration(self, buf: bytes, p: int, final: bool) -> tuple[int, bool]:
         """``<!--``, ``<!...>``, ``<?...>`` or ``</`` not followed by a letter."""
         n = len(buf)
         if not final and n - p < 6 and b"<!--".startswith(buf[p : p + 4]):
@@ -1053,6 +1072,7 @@ class Rewriter:
         self._hold_overflow = False
         self._escape = 0
         self._foreign_script = markup
+        self._nested_scripts = 0
 
     def _finish_hold(self, end_tag: bytes) -> None:
         content = b"".join(self._hold_parts)
@@ -1160,26 +1180,26 @@ class Rewriter:
         self._raw_drop = drop
         self._raw_after = after
 
-    def _script_end(self, lbuf: bytes, i: int, final: bool) -> tuple[int, int]:
+    def _script_end(self, buf: bytes, i: int, final: bool) -> tuple[int, int]:
         """Where a script's content ends: (the real ``</script``, or -1; how far it is known to be content).
 
         Follows the tokenizer's script states across chunks (``self._escape``: 0 data, 1 escaped,
         2 double escaped; in SVG/MathML 1 is a comment and 3 a CDATA section).
         """
-        n = len(lbuf)
+        n = len(buf)
         limit = n if final else n - _TOKEN_ROOM
         foreign = self._foreign_script
         pos = i
         while True:
             if self._escape == 3:  # CDATA, SVG/MathML only
-                k = lbuf.find(b"]]>", pos)
+                k = buf.find(b"]]>", pos)
                 if k < 0 or k >= limit:
                     return -1, max(i, limit)
                 self._escape = 0
                 pos = k + 3
                 continue
             if foreign and self._escape == 1:  # a comment, SVG/MathML only
-                m = _COMMENT_END.search(lbuf, pos)
+                m = _COMMENT_END.search(buf, pos)
                 if m is None or m.start() >= limit:
                     return -1, max(i, limit)
                 self._escape = 0
@@ -1188,13 +1208,21 @@ class Rewriter:
             tokens = _SCRIPT_TOKENS
             if foreign:
                 tokens = _FOREIGN_SCRIPT_TOKENS if self._raw_name == b"script" else _FOREIGN_STYLE_TOKENS
-            m = tokens.search(lbuf, pos)
+            m = tokens.search(buf, pos)
             if m is None:
                 return -1, max(i, limit)
             if m.start() >= limit:  # too close to the end of the chunk to be sure of it
                 return -1, max(i, m.start())
-            token = m.group()
+            token = m.group().lower()
+            if foreign and token == b"<script":
+                self._nested_scripts += 1
+                pos = m.end()
+                continue
             if token in (b"</script", b"</style"):
+                if foreign and self._nested_scripts > 0 and token == b"</script":
+                    self._nested_scripts -= 1
+                    pos = m.end()
+                    continue
                 if self._escape == 2:
                     self._escape = 1
                     pos = m.end()
@@ -1210,24 +1238,24 @@ class Rewriter:
             elif self._escape == 0:  # "<!--"
                 self._escape = 1
                 k = m.end()
-                while k < n and lbuf[k] == 0x2D:
+                while k < n and buf[k] == 0x2D:
                     k += 1
                 if k >= n and not final:
                     self._escape = 0  # cannot tell yet whether "<!-->" closes at once
                     return -1, max(i, m.start())
-                if not foreign and k < n and lbuf[k] == 0x3E:  # "<!-->", "<!--->"
+                if not foreign and k < n and buf[k] == 0x3E:  # "<!-->", "<!--->"
                     self._escape = 0
                     pos = k + 1
                     continue
             pos = m.end()
 
-    def _rawtext(self, buf: bytes, lbuf: bytes, i: int, final: bool) -> tuple[int, bool]:
+    def _rawtext(self, buf: bytes, i: int, final: bool) -> tuple[int, bool]:
         """Copy, hold or drop raw text up to its end tag (``</script``, ``</noscript`` ...)."""
         needle = b"</" + self._raw_name
         size = len(needle)
         n = len(buf)
         if self._raw_name == b"script" or self._foreign_script:
-            j, known = self._script_end(lbuf, i, final)
+            j, known = self._script_end(buf, i, final)
             if j < 0:
                 self._raw_content(buf[i:known])
                 if final:
@@ -1235,9 +1263,10 @@ class Rewriter:
                     return n, True
                 return known, True
         else:
-            j = lbuf.find(needle, i)
-            while j >= 0 and j + size < n and buf[j + size] not in b"\t\n\f\r />":
-                j = lbuf.find(needle, j + 1)
+            m = _raw_end_pattern(self._raw_name).search(buf, i)
+            j = -1 if m is None else m.start()
+            if j < 0 and n - size >= i and buf[n - size :].lower() == needle:
+                j = n - size  # the end tag's name at the very end: what follows it is not known yet
         if j >= 0 and j + size < n:
             end = _TAG.match(buf, j)
             self._raw_content(buf[i:j])

@@ -113,22 +113,36 @@ Names = tuple[bytes, ...]
 
 
 @lru_cache(maxsize=64)
-def _candidates(
-    impl: Any, starts: Names, ends: Names, all_starts_but: bool, islands: tuple[Names, Names] | None
+def _candidates(  # noqa: PLR0917
+    impl: Any,
+    starts: Names,
+    ends: Names,
+    all_starts_but: bool,
+    islands: tuple[Names, Names] | None,
+    quiet_scripts: bool,
 ) -> Any:
-    inner = None if islands is None else _candidates(impl, islands[0], islands[1], False, None)
-    return impl.Candidates(starts, ends, all_starts_but=all_starts_but, islands=inner)
+    inner = None if islands is None else _candidates(impl, islands[0], islands[1], False, None, False)
+    return impl.Candidates(
+        starts, ends, all_starts_but=all_starts_but, islands=inner, quiet_scripts=quiet_scripts
+    )
 
 
 def candidates(
-    starts: Names, ends: Names, *, all_starts_but: bool = False, islands: tuple[Names, Names] | None = None
+    starts: Names,
+    ends: Names,
+    *,
+    all_starts_but: bool = False,
+    islands: tuple[Names, Names] | None = None,
+    quiet_scripts: bool = False,
 ) -> Any:
     """The compiled candidate set for these start and end tag names (cached).
 
     ``all_starts_but``: every start tag but those in ``starts``. ``islands``: the (starts, ends)
     inside an inline SVG; with them, an inert ``<svg>...</svg>`` is skipped whole.
+    ``quiet_scripts``: with ``NAMES_FILTERED`` and a filter, a first-party external script
+    (``<script src=/own.js></script>``) is skipped whole.
     """
-    return _candidates(_impl, starts, ends, all_starts_but, islands)
+    return _candidates(_impl, starts, ends, all_starts_but, islands, quiet_scripts)
 
 
 def available() -> tuple[str, ...]:
