@@ -332,6 +332,9 @@ def _attrs(buf: bytes, pos: int, stop: int) -> Iterator[tuple[int, int, int, int
 
 def _svg_tag_inert(buf: bytes, k: int, end: int) -> bool:
     """The attributes of the complete ``<svg>`` tag ``buf[k:end]``, read as the C scan reads them."""
+    raw = buf[k + 4 : end - 1]
+    if not _svg_urlish(raw):
+        return True  # nothing of the kind anywhere in it (the common icon): no need to read it
     try:
         for name, name_end, vs, ve, quoted, slash in _attrs(buf, k + 4, end - 1):
             if slash:

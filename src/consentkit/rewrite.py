@@ -158,6 +158,7 @@ _FOREIGN_ENDS: Final = (*_FOREIGN_CANDIDATES, b"p", b"br")
 # something to block, a <link> or <meta> that could fetch is a stop through the URL filter).
 _HEAD_QUIET: Final = (b"head", b"meta", b"link", b"basefont", b"bgsound")
 _HEAD_QUIET_UNBLOCKED: Final = (*_HEAD_QUIET, b"base")
+_HEAD_QUIET_UNFILTERED: Final = (b"head", b"meta", b"basefont", b"bgsound")  # a <link> may fetch
 
 
 @lru_cache(maxsize=32)
@@ -354,6 +355,9 @@ class Rewriter:
         self._prebody = self.inject
         self._xml_head = False  # inside an XHTML <head> (XML has no raw text: its <title> is text)
         self._banner_meta = True  # the chunk at hand may name our banner (a <meta> to look at)
+        # The URL filter (scanner.URL_FILTER) keeps most tags in the C scan; in the Python twin,
+        # checking every tag's values costs more than the stops it saves: it stops by names.
+        self._filtered = scanner.NATIVE
         self._cand = self._candidate_pattern()
         self._passthrough = self.plan is None and not self.gcm_pending and not nested and not self.inject
         self._to_passthrough = False
@@ -506,7 +510,10 @@ class Rewriter:
         if self._prebody:
             # Every start tag but those that keep the body from starting and need no look of
             # their own (a <meta> naming our banner does; a <link> is left to the URL filter).
-            names: tuple[bytes, ...] = _HEAD_QUIET if blocking else _HEAD_QUIET_UNBLOCKED
+            if not blocking:
+                names: tuple[bytes, ...] = _HEAD_QUIET_UNBLOCKED
+            else:
+                names = _HEAD_QUIET if self._filtered else _HEAD_QUIET_UNFILTERED
             if self._banner_meta:
                 names = tuple(name for name in names if name != b"meta")
             ends: tuple[bytes, ...] = (b"body", b"html", b"br", b"select")
@@ -514,12 +521,15 @@ class Rewriter:
             names = _FOREIGN_CANDIDATES
             ends = _FOREIGN_ENDS
         else:
-            names = _FILTERED_CANDIDATES if blocking else _STRUCTURE_CANDIDATES
+            if not blocking:
+                names = _STRUCTURE_CANDIDATES
+            else:
+                names = _FILTERED_CANDIDATES if self._filtered else _BLOCKING_CANDIDATES
             ends = (b"body", b"svg", b"math", b"select")
             plain = not (self._foreign or self._frames or self._in_select or self.xml)
             if _ISLANDS and plain:
                 islands = (_FOREIGN_CANDIDATES, _FOREIGN_ENDS)  # inert inline SVGs are copied whole
-                quiet_scripts = blocking  # and so are <script src=/own.js></script> (URL filter)
+                quiet_scripts = blocking and self._filtered  # and <script src=/own.js></script>
         for frame in self._frames:
             if self._prebody:
                 names = tuple(name for name in names if name != frame.name)
@@ -565,11 +575,15 @@ class Rewriter:
         self._ahead = buf
         i = 0
         if self._prebody or self._banner_waits:
-            if buf.find(b"consentkit") < 0:  # most pages name neither our marker nor our banner
-                self._marker_at = self._page_banner_at = -1
-            else:
-                self._marker_at = buf.rfind(b"consentkit:banner")
-                self._page_banner_at = buf.rfind(_PAGE_BANNER)
+            # The last of each in one pass (most pages name neither, or "consentkit" only).
+            self._marker_at = self._page_banner_at = -1
+            k = buf.find(b"consentkit")
+            while k >= 0:
+                if buf.startswith(b"consentkit:banner", k):
+                    self._marker_at = k
+                elif buf.startswith(_PAGE_BANNER, k):
+                    self._page_banner_at = k
+                k = buf.find(b"consentkit", k + 10)
             if self._prebody:
                 # (past a lowered prefix, as the head scan without blocking, in lower case only)
                 named = _PAGE_BANNER in lbuf or (
@@ -603,10 +617,12 @@ class Rewriter:
                     self._emit(buf[i:])
                     i = n
                     break
-                if self.plan is not None and not self._dropping:
+                if self.plan is not None and not self._dropping and self._filtered:
                     p, kind = scanner.advance(
                         buf, lbuf, i, self._cand, scanner.NAMES_FILTERED, scanner.URL_FILTER
                     )
+                elif self.plan is not None and not self._dropping:
+                    p, kind = scanner.advance(buf, lbuf, i, self._cand, scanner.NAMES, None)
                 else:
                     p, kind = scanner.advance(buf, lbuf, i, self._cand, scanner.NONE, None)
                 if partial and p + 1024 > len(lbuf):
