@@ -483,6 +483,12 @@ size_t ck_read_tag(const uint8_t *buf, size_t n, size_t k, size_t *name_end) {
     return end;
 }
 
+/* Does the tag buf[k..end) hold a "<" after its first byte (in a value, say)? An island's tags
+ * never do, so that what a scan skips never holds a "<!" or "<?" outside raw text. */
+static int has_lt(const uint8_t *buf, size_t k, size_t end) {
+    return memchr(buf + k + 1, '<', end - k - 1) != NULL;
+}
+
 /* Does buf[from..to) hold "/", "\\", ":", "&", "srcdoc" or "data-consent" (any case)? */
 static int svg_urlish(const uint8_t *buf, size_t from, size_t to) {
     for (size_t j = from; j < to; j++) {
@@ -601,7 +607,7 @@ size_t ck_script_island(const uint8_t *buf, size_t n, size_t k, const ck_filter 
     }
     int hit = 0;
     size_t end = tag_end(buf, n, k, filter, CK_ATTENTION_NAMES_FILTERED, &hit);
-    if (end == 0 || hit) {
+    if (end == 0 || hit || has_lt(buf, k, end)) {
         return 0;
     }
     int src = 0;
@@ -618,26 +624,17 @@ size_t ck_script_island(const uint8_t *buf, size_t n, size_t k, const ck_filter 
     if (!src || a.bad) {
         return 0; /* inline code (its content is looked at), or when unsure */
     }
-    /* the script data state up to "</script": "<!--" (the escaped states) is left to the rewriter */
-    size_t j = end;
-    for (;;) {
-        const uint8_t *lt = memchr(buf + j, '<', n - j);
-        if (lt == NULL) {
-            return 0;
-        }
-        j = (size_t)(lt - buf);
-        if (n - j < 9) {
-            return 0; /* too close to the end to tell */
-        }
-        if (buf[j + 1] == '!' && buf[j + 2] == '-' && buf[j + 3] == '-') {
-            return 0;
-        }
-        if (buf[j + 1] == '/' && ci_eq(buf + j + 2, 6, "script") && IS_DELIM(buf[j + 8])) {
-            break;
-        }
-        j++;
+    /* the content: no "<" before "</script" (so no "<!--" and its escaped states either) */
+    const uint8_t *lt = memchr(buf + end, '<', n - end);
+    if (lt == NULL) {
+        return 0;
     }
-    return tag_end(buf, n, j, NULL, 0, &hit);
+    size_t j = (size_t)(lt - buf);
+    if (n - j < 9 || buf[j + 1] != '/' || !ci_eq(buf + j + 2, 6, "script") || !IS_DELIM(buf[j + 8])) {
+        return 0;
+    }
+    size_t close = tag_end(buf, n, j, NULL, 0, &hit);
+    return close == 0 || has_lt(buf, j, close) ? 0 : close;
 }
 
 static size_t advance_in(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
@@ -650,7 +647,7 @@ size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *isl
     }
     int hit = 0;
     size_t end = tag_end(buf, n, k, NULL, 0, &hit);
-    if (end == 0 || !svg_tag_inert(buf, k, end)) {
+    if (end == 0 || has_lt(buf, k, end) || !svg_tag_inert(buf, k, end)) {
         return 0;
     }
     int kind = CK_END;
@@ -659,7 +656,8 @@ size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *isl
         !IS_DELIM(buf[q + 5])) {
         return 0;
     }
-    return tag_end(buf, n, q, NULL, 0, &hit);
+    size_t close = tag_end(buf, n, q, NULL, 0, &hit);
+    return close == 0 || has_lt(buf, q, close) ? 0 : close;
 }
 
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,

@@ -110,10 +110,12 @@ int ck_filter_hits(const ck_filter *f, const uint8_t *v, size_t n);
 size_t ck_read_tag(const uint8_t *buf, size_t n, size_t k, size_t *name_end);
 
 /* The end of the inert inline SVG element at buf[k] ("<svg" + a delimiter), or 0 when it is
- * not one: its start tag is complete, has no "/" between attributes (not self-closing) and no
+ * not one: its start tag is complete, holds no "<" after its first byte, has no "/" between
+ * attributes (not self-closing) and no
  * attribute other than a quoted xmlns or xmlns:xlink has "/", "\\", ":", "&", "srcdoc" or
  * "data-consent" (any case) in its name or value; a scan of what follows with `islands`,
- * `attention` and `filter` first stops at a complete </svg> tag; the position after that tag. */
+ * `attention` and `filter` first stops at a complete </svg> tag (with no "<" inside it); the
+ * position after that tag. */
 size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *islands, int attention,
                      const ck_filter *filter);
 
@@ -121,8 +123,8 @@ size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *isl
  * when it is not one: its start tag is complete, is no stop under NAMES_FILTERED and `filter`
  * (non-NULL), has a src attribute with a non-empty value and no type attribute other than
  * "", "module", "text/javascript" or "application/javascript" (any case, whitespace trimmed);
- * its content holds no "<!--" before the first "</script" + a delimiter, which is complete;
- * the position after that end tag. */
+ * neither it nor its end tag holds a "<" after the first byte; the first "<" of its content
+ * starts "</script" + a delimiter, a complete tag; the position after that end tag. */
 size_t ck_script_island(const uint8_t *buf, size_t n, size_t k, const ck_filter *filter);
 
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from consentkit import Policy
 
-from .conftest import client_for, make_app, page_route
+from .conftest import client_for, decide, make_app, page_route
 
 pytestmark = pytest.mark.anyio
 
@@ -56,6 +56,24 @@ async def test_the_french_page_gets_the_french_banner(policy: Policy, tmp_path: 
     assert '<h2 id="ck-title">Vos données</h2>' in text
     assert 'value="accept_all">Accepter</button>' in text
     assert "Gérer mes choix" in text and "Aller au choix des cookies" in text
+
+
+@pytest.mark.parametrize("action", ["accept_all", "reject_all"])
+async def test_after_a_choice_the_page_language_still_wins(
+    policy: Policy, tmp_path: Path, action: str
+) -> None:
+    """The settings link and the "saved" note follow <html lang>, whatever is (or is not) blocked."""
+    page = (
+        '<!DOCTYPE html>\n<html lang="fr">\n<head><meta charset="utf-8"><title>t</title></head><body><p>x</p>'
+    )
+    app = make_app(policy, [Route("/fr", page_route(page + "</body></html>"))], tmp_path=tmp_path)
+    async with client_for(app) as client:
+        await decide(client, action, next_url="/fr")
+        text = (await client.get("/fr", headers={"accept-language": "en"})).text
+        again = (await client.get("/fr", headers={"accept-language": "en"})).text
+    for body in (text, again):
+        control = body.split('class="ck-manage"', 1)[1].split("</p>", 1)[0]
+        assert ' lang="fr"' in control and "lang=fr" in control and "Paramètres des cookies" in control
 
 
 async def test_the_language_shown_is_recorded(policy: Policy, tmp_path: Path) -> None:

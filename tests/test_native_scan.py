@@ -59,7 +59,7 @@ NAME_SETS = [
     # before the body: every start tag but the head's quiet ones (a frame's name is taken out)
     ("all_starts_but", _HEAD_QUIET, (b"body", b"html", b"br", b"select")),
     ("all_starts_but", (b"head", b"meta"), (b"body", b"html", b"br", b"select", b"my-widget")),
-    # in the body: inert inline SVGs skipped whole
+    # in the body: inert inline SVGs and first-party scripts skipped whole
     ("islands", _FILTERED_CANDIDATES, BASE_ENDS),
     ("islands", _STRUCTURE_CANDIDATES, BASE_ENDS),
 ]
@@ -96,8 +96,12 @@ class Pair:
             self.py = _pyscan.Candidates(entry[1], entry[2], all_starts_but=True)
         else:
             inner = (_FOREIGN_CANDIDATES, _FOREIGN_ENDS)
-            self.c = _scan.Candidates(entry[1], entry[2], islands=_scan.Candidates(*inner))
-            self.py = _pyscan.Candidates(entry[1], entry[2], islands=_pyscan.Candidates(*inner))
+            self.c = _scan.Candidates(
+                entry[1], entry[2], islands=_scan.Candidates(*inner), quiet_scripts=True
+            )
+            self.py = _pyscan.Candidates(
+                entry[1], entry[2], islands=_pyscan.Candidates(*inner), quiet_scripts=True
+            )
         self.attention = attention
         spec = FILTERS[tag_filter]
         self.cf = None if spec is None else _scan.TagFilter(*spec)
@@ -395,6 +399,8 @@ ICON = (
         (b"<svg><path d='M1'/>", False),  # not closed in the buffer
         (b"<svg><path d='M1'/></svg", False),  # incomplete end tag
         (b"<svg><path style='fill:url(//tracker.example/a.svg#x)'/></svg>", False),  # the filter hits
+        (b"<svg xmlns:xlink='<!-- x'></svg>", False),  # a "<" in its tag: scanned tag by tag
+        (b"<svg></svg title='<x'>", False),
     ],
 )
 def test_inert_inline_svgs_are_skipped_whole(buf: bytes, island: bool) -> None:
@@ -427,3 +433,28 @@ def test_candidate_options_are_checked_by_both() -> None:
             module.Candidates((b"meta",), BASE_ENDS, any_tag=True, all_starts_but=True)
         with pytest.raises(TypeError):
             module.Candidates(_FILTERED_CANDIDATES, BASE_ENDS, islands=object())
+
+
+@pytest.mark.parametrize(
+    ("buf", "island"),
+    [
+        (b'<script src="/static/share.js" defer></script>', True),
+        (b"<SCRIPT SRC=share.js TYPE=' Module '>\n</SCRIPT >", True),
+        (b'<script src="/a.js" integrity="sha384-a//b" nonce="x:y"></script>', True),  # inert names
+        (b"<script></script>", False),  # inline code: looked at
+        (b'<script src=""></script>', False),
+        (b'<script src="//www.googletagmanager.com/gtm.js"></script>', False),  # the filter hits
+        (b'<script src="/a.js" type="importmap"></script>', False),
+        (b'<script src="/a.js" data-consent="analytics"></script>', False),
+        (b'<script src="/a.js"><!-- </script>', False),  # the escaped states: left to the rewriter
+        (b'<script src="/a.js">if (a<b) c()</script>', False),  # any "<" in it
+        (b'<script src="/a.js" title="<x"></script>', False),
+        (b'<script src="/a.js"></script', False),  # incomplete
+    ],
+)
+def test_first_party_scripts_are_skipped_whole(buf: bytes, island: bool) -> None:
+    pair = Pair(
+        NAME_SETS.index(("islands", _FILTERED_CANDIDATES, BASE_ENDS)), _scan.NAMES_FILTERED, len(FILTERS) - 1
+    )
+    page = b"<p>a</p>" + buf + b"<p>b</p>"
+    assert pair.advance(page, 0) == ((len(page), _scan.END) if island else (8, _scan.TAG))

@@ -1,10 +1,10 @@
 /* libFuzzer harness for ck_scan.c (`make fuzz-native`; see docs/native.md).
  *
  * Input: byte 0 chooses the configuration (bits 0 and 5: the attention mode; bit 1: the
- * attribute filter, with exempt names; bits 2-3: one of the rewriter's four candidate sets; bits 6-7: 3 every tag,
- * 1 every start tag but the set's, 2 with inert inline SVGs skipped (islands scanned with the
- * SVG content set); bit 4: the rest of the header names an extra end tag, as an open frame
- * would); bytes 1-2: where the scan starts; the rest
+ * attribute filter, with exempt names; bits 2-3: one of the rewriter's four candidate sets;
+ * bits 6-7: 3 every tag, 1 every start tag but the set's, 2 with inert inline SVGs (scanned
+ * with the SVG content set) and first-party scripts skipped; bit 4: the rest of the header
+ * names an extra end tag, as an open frame would); bytes 1-2: where the scan starts; the rest
  * is the buffer, in a heap block of exactly its size so that AddressSanitizer sees any read past
  * it. The scan is resumed after every stop, so it also starts inside tags and values; every
  * result is checked against the contract in ck_scan.h.
@@ -143,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cands.all_starts_but = 1;
     } else if (flags & 0x80) {
         cands.islands = &ISLANDS;
+        cands.quiet_scripts = 1; /* used with NAMES_FILTERED and the filter */
     }
     int attention = (flags & 1) | ((flags >> 4) & 2); /* NONE .. NAMES_FILTERED */
     ck_nameset extra;
@@ -193,6 +194,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t island = ck_svg_island(buf, n, stop, &ISLANDS, attention, filter);
         if (island != 0 && !(stop + 11 <= island && island <= n && buf[island - 1] == '>')) {
             abort(); /* "<svg></svg>" at the shortest, inside the buffer */
+        }
+        size_t script = ck_script_island(buf, n, stop, &FILTER);
+        if (script != 0 && !(stop + 24 <= script && script <= n && buf[script - 1] == '>')) {
+            abort(); /* "<script src=x></script>" at the shortest, inside the buffer */
         }
         i = stop + 1;
     }

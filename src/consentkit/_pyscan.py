@@ -354,12 +354,12 @@ _PLAIN_SCRIPT_TYPES: Final = frozenset({b"", b"module", b"text/javascript", b"ap
 def script_island(buf: bytes, lbuf: bytes, k: int, tag_filter: TagFilter) -> int:
     """The end of the first-party external script element at ``k``, or 0 (see ck_script_island
     in ck_scan.h): no stop under NAMES_FILTERED and the filter, a non-empty ``src``, a plain
-    type, and no ``<!--`` in its content before a complete ``</script>``."""
+    type, no ``<`` inside its tags, and nothing but text before a complete ``</script>``."""
     n = len(buf)
     if k + 7 >= n or buf[k + 1 : k + 7].lower() != b"script" or buf[k + 7] not in _DELIMS:
         return 0
     tag = _TAG.match(buf, k)
-    if tag is None:
+    if tag is None or buf.find(b"<", k + 1, tag.end()) >= 0:
         return 0
     raw_attrs = tag.group(3)
     if _attention_level(raw_attrs) == 2 or tag_filter.stops(raw_attrs):
@@ -376,16 +376,11 @@ def script_island(buf: bytes, lbuf: bytes, k: int, tag_filter: TagFilter) -> int
         return 0
     if not src:
         return 0
-    j = tag.end()
-    while True:
-        j = buf.find(b"<", j)
-        if j < 0 or n - j < 9 or buf.startswith(b"<!--", j):
-            return 0
-        if buf[j + 1 : j + 8].lower() == b"/script" and buf[j + 8] in _DELIMS:
-            break
-        j += 1
+    j = buf.find(b"<", tag.end())
+    if j < 0 or n - j < 9 or buf[j + 1 : j + 8].lower() != b"/script" or buf[j + 8] not in _DELIMS:
+        return 0
     close = _TAG.match(buf, j)
-    return 0 if close is None else close.end()
+    return 0 if close is None or buf.find(b"<", j + 1, close.end()) >= 0 else close.end()
 
 
 def svg_island(  # noqa: PLR0917
@@ -394,7 +389,8 @@ def svg_island(  # noqa: PLR0917
     """The end of the inert inline SVG element at ``k``, or 0 (see ck_svg_island in ck_scan.h).
     ``lbuf`` is ``buf.lower()`` (or a lowered prefix of it).
 
-    Inert: its start tag is complete, not self-closing, and no attribute but a quoted ``xmlns``
+    Inert: its start tag is complete, holds no ``<`` after its first byte, is not self-closing,
+    and no attribute but a quoted ``xmlns``
     or ``xmlns:xlink`` has ``/``, ``\\``, ``:``, ``&``, ``srcdoc`` or ``data-consent`` in its name
     or value; and the scan of its content with ``islands`` first stops at its ``</svg>``.
     """
@@ -402,13 +398,13 @@ def svg_island(  # noqa: PLR0917
     if k + 4 >= n or buf[k + 1 : k + 4].lower() != b"svg" or buf[k + 4] not in _DELIMS:
         return 0
     tag = _TAG.match(buf, k)
-    if tag is None or not _svg_tag_inert(buf, k, tag.end()):
+    if tag is None or buf.find(b"<", k + 1, tag.end()) >= 0 or not _svg_tag_inert(buf, k, tag.end()):
         return 0
     q, kind = _advance(buf, lbuf, tag.end(), islands, attention, tag_filter)
     if kind != TAG or q + 5 >= n or buf[q + 1 : q + 5].lower() != b"/svg" or buf[q + 5] not in _DELIMS:
         return 0
     close = _TAG.match(buf, q)
-    return 0 if close is None else close.end()
+    return 0 if close is None or buf.find(b"<", q + 1, close.end()) >= 0 else close.end()
 
 
 def _advance(  # noqa: PLR0917

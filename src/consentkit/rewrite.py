@@ -134,9 +134,10 @@ HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is repl
 # Where the page places the banner itself, and the start tag of a banner it rendered itself.
 _MARKER: Final = re.compile(rb"<!--[\t\n\f\r ]*consentkit:banner[\t\n\f\r ]*-->", re.I)
 _PAGE_BANNER: Final = b"consentkit-banner"
-# Whitespace and head tags that need no look before the body starts (nothing to block).
+# Whitespace and head tags that need no look before the body starts (nothing to block; <html>
+# is looked at for its lang).
 _HEAD_SKIP: Final = re.compile(
-    rb"(?:[\t\n\f\r ]++|<(?:html|head|base|basefont|bgsound|link|meta)(?=[\t\n\f\r />])" + _ATTRS + rb">"
+    rb"(?:[\t\n\f\r ]++|<(?:head|base|basefont|bgsound|link|meta)(?=[\t\n\f\r />])" + _ATTRS + rb">"
     rb"|</(?!(?:body|html|br)[\t\n\f\r />])[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)*+",
     re.I,
 )
@@ -585,10 +586,8 @@ class Rewriter:
                     self._page_banner_at = k
                 k = buf.find(b"consentkit", k + 10)
             if self._prebody:
-                # (past a lowered prefix, as the head scan without blocking, in lower case only)
-                named = _PAGE_BANNER in lbuf or (
-                    len(lbuf) < n and buf.find(_PAGE_BANNER, len(lbuf) - 32) >= 0
-                )
+                # (in any case within the lowered prefix, in lower case past it)
+                named = self._page_banner_at >= 0 or _PAGE_BANNER in lbuf
                 if named != self._banner_meta:
                     self._banner_meta = named
                     self._cand = self._candidate_pattern()
