@@ -1127,7 +1127,8 @@ def verdicts(figures: dict[str, Any]) -> list[dict[str, Any]]:
         growth = ck["peak_growth_mb"]["max"]
         target("c", "peak RSS growth < 10 MB (worst run)", f"{growth:.1f} MB", growth < 10)
         ratio = ck["seconds"]["ratio"]
-        target("c", "time <= 1.5x passthrough (bare app)", f"{ratio:.1f}x", ratio <= 1.5)
+        # issue #16 set <= 3x (the earlier target was 1.5x, before tracker blocking grew)
+        target("c", "time <= 3x passthrough (bare app)", f"{ratio:.1f}x", ratio <= 3)
     if "d" in figures:
         d = figures["d"]
         target(
