@@ -46,7 +46,6 @@ _ATTRS: Final = (
     rb"""|(?![\t\n\f\r ]*+=)))*+"""
 )
 _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
-# Namespace declarations on <svg>: they name a namespace and never fetch.
 #: Copy inert inline SVGs (icons) and first-party external scripts in the scan (the tests turn
 #: it off to compare with tag by tag).
 _ISLANDS = True
