@@ -108,6 +108,20 @@ def test_consentkit_version() -> None:
     assert result.stdout.strip() == f"consentkit {consentkit.__version__} ({scanner.describe()})"
 
 
+def test_consentkit_version_is_one_line_in_a_narrow_terminal() -> None:
+    """The pure-Python scanner's reason is long: the line is not wrapped (argparse's action did)."""
+    env = {**os.environ, "COLUMNS": "30", "CONSENTKIT_SCANNER": "python"}
+    result = subprocess.run(
+        [sys.executable, "-m", "consentkit.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert result.stdout.count("\n") == 1
+    assert result.stdout.startswith(f"consentkit {consentkit.__version__} (scanner: pure Python (")
+
+
 def test_the_consentkit_logger_has_a_null_handler() -> None:
     """Without logging configured, a library's warnings must not go to stderr via logging.lastResort."""
     handlers = logging.getLogger("consentkit").handlers

@@ -786,13 +786,26 @@ def cmd_docs(args: argparse.Namespace, out: TextIO) -> int:
 # --- wiring --------------------------------------------------------------------------------------
 
 
+class _Version(argparse.Action):
+    """``--version`` on one line: argparse's own version action wraps it at the terminal's width,
+    and the pure-Python scanner's reason is long."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"consentkit {__version__} ({scanner.describe()})")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="consentkit", description="Server-side cookie consent: policies, demo and audit trail."
     )
-    parser.add_argument(
-        "--version", action="version", version=f"consentkit {__version__} ({scanner.describe()})"
-    )
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and the scanner in use")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser(
