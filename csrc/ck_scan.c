@@ -307,7 +307,8 @@ static int candidate_at(const uint8_t *buf, size_t n, size_t k, const ck_cands *
 /* ASCII case-insensitive: do the n bytes at s equal the lower-case literal? */
 static int ci_eq(const uint8_t *s, size_t n, const char *lit) {
     for (size_t j = 0; j < n; j++) {
-        if (LOWER(s[j]) != (uint8_t)lit[j]) {
+        /* stop at the literal's end: a NUL in s must not match it and read past it */
+        if (lit[j] == 0 || LOWER(s[j]) != (uint8_t)lit[j]) {
             return 0;
         }
     }

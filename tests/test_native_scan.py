@@ -401,6 +401,9 @@ ICON = (
         (b"<svg><path style='fill:url(//tracker.example/a.svg#x)'/></svg>", False),  # the filter hits
         (b"<svg xmlns:xlink='<!-- x'></svg>", False),  # a "<" in its tag: scanned tag by tag
         (b"<svg></svg title='<x'>", False),
+        # a name longer than "xmlns" with NUL bytes: compared without reading past the literal
+        (b"<svg xmlns" + b"\x00" * 16 + b"='a'></svg>", True),
+        (b"<svg xmlns" + b"\x00" * 16 + b"='a:b'></svg>", False),
     ],
 )
 def test_inert_inline_svgs_are_skipped_whole(buf: bytes, island: bool) -> None:
@@ -450,6 +453,8 @@ def test_candidate_options_are_checked_by_both() -> None:
         (b'<script src="/a.js">if (a<b) c()</script>', False),  # any "<" in it
         (b'<script src="/a.js" title="<x"></script>', False),
         (b'<script src="/a.js"></script', False),  # incomplete
+        (b'<script src="/a.js" type' + b"\x00" * 24 + b"=x></script>", True),  # not "type"
+        (b'<script src="/a.js" type="module' + b"\x00" * 24 + b'"></script>', False),
     ],
 )
 def test_first_party_scripts_are_skipped_whole(buf: bytes, island: bool) -> None:
