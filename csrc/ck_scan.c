@@ -177,7 +177,9 @@ int ck_filter_exempt(ck_filter *f, size_t count, const uint8_t *const *names, co
     return count == 0 ? 0 : ck_nameset_init(&f->exempt, count, names, lens);
 }
 
-/* Is buf[s..s+len) (any case) one of the set's names? */
+/* Is s[0..len) (any case) one of the set's names? The set may be empty. (name_in below walks
+ * the same chain for a name ended by a delimiter; it keeps its own loop so that the scan's
+ * candidate check stays inlined: sharing one helper cost ~3% more instructions per byte.) */
 static int name_is(const uint8_t *s, size_t len, const ck_nameset *set) {
     if (set->count == 0 || len == 0 || len > set->maxlen) {
         return 0;
@@ -187,7 +189,7 @@ static int name_is(const uint8_t *s, size_t len, const ck_nameset *set) {
             continue;
         }
         const uint8_t *name = set->pool + set->off[k];
-        size_t m = 0;
+        size_t m = 1; /* the chain is the first byte's */
         while (m < len && LOWER(s[m]) == name[m]) {
             m++;
         }
@@ -490,6 +492,13 @@ static int has_lt(const uint8_t *buf, size_t k, size_t end) {
     return memchr(buf + k + 1, '<', end - k - 1) != NULL;
 }
 
+/* The end of the complete tag at buf[k] when it holds no "<" after its first byte, else 0. */
+static size_t island_tag_end(const uint8_t *buf, size_t n, size_t k) {
+    int hit = 0;
+    size_t end = tag_end(buf, n, k, NULL, 0, &hit);
+    return end == 0 || has_lt(buf, k, end) ? 0 : end;
+}
+
 /* Does buf[from..to) hold "/", "\\", ":", "&", "srcdoc" or "data-consent" (any case)? */
 static int svg_urlish(const uint8_t *buf, size_t from, size_t to) {
     for (size_t j = from; j < to; j++) {
@@ -634,8 +643,7 @@ size_t ck_script_island(const uint8_t *buf, size_t n, size_t k, const ck_filter 
     if (n - j < 9 || buf[j + 1] != '/' || !ci_eq(buf + j + 2, 6, "script") || !IS_DELIM(buf[j + 8])) {
         return 0;
     }
-    size_t close = tag_end(buf, n, j, NULL, 0, &hit);
-    return close == 0 || has_lt(buf, j, close) ? 0 : close;
+    return island_tag_end(buf, n, j);
 }
 
 static size_t advance_in(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,
@@ -646,9 +654,8 @@ size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *isl
     if (islands == NULL || k + 4 >= n || buf[k] != '<' || !ci_eq(buf + k + 1, 3, "svg") || !IS_DELIM(buf[k + 4])) {
         return 0;
     }
-    int hit = 0;
-    size_t end = tag_end(buf, n, k, NULL, 0, &hit);
-    if (end == 0 || has_lt(buf, k, end) || !svg_tag_inert(buf, k, end)) {
+    size_t end = island_tag_end(buf, n, k);
+    if (end == 0 || !svg_tag_inert(buf, k, end)) {
         return 0;
     }
     int kind = CK_END;
@@ -657,8 +664,7 @@ size_t ck_svg_island(const uint8_t *buf, size_t n, size_t k, const ck_cands *isl
         !IS_DELIM(buf[q + 5])) {
         return 0;
     }
-    size_t close = tag_end(buf, n, q, NULL, 0, &hit);
-    return close == 0 || has_lt(buf, q, close) ? 0 : close;
+    return island_tag_end(buf, n, q);
 }
 
 size_t ck_advance(const uint8_t *buf, size_t n, size_t i, const ck_cands *cands, int attention,

@@ -73,6 +73,8 @@ FILTERS = [
     ([b"www.googletagmanager.com"], b":", (b"class", b"alt", b"xmlns:xlink")),
     (list(URL_NEEDLES), URL_STOP_BYTES, URL_INERT_NAMES),  # the rewriter's
 ]
+
+
 SETTINGS = settings(
     max_examples=EXAMPLES // 3,
     deadline=None,
@@ -121,6 +123,13 @@ configs = st.builds(
     attention=st.sampled_from([_scan.NONE, _scan.DATA_CONSENT, _scan.NAMES, _scan.NAMES_FILTERED]),
     tag_filter=st.integers(0, len(FILTERS) - 1),
 )
+
+
+# The rewriter's body configuration with the C scan: filtered candidates, NAMES_FILTERED and the
+# URL filter, without and with islands.
+def rewriter_body(islands: bool) -> Pair:
+    entry = ("islands", _FILTERED_CANDIDATES, BASE_ENDS) if islands else (_FILTERED_CANDIDATES, BASE_ENDS)
+    return Pair(NAME_SETS.index(entry), _scan.NAMES_FILTERED, len(FILTERS) - 1)
 
 
 def walk(pair: Pair, buf: bytes) -> int:
@@ -227,7 +236,7 @@ def test_the_filter_stops_only_at_start_tags_whose_values_match() -> None:
     ],
 )
 def test_the_url_filter_passes_over_attributes_that_fetch_nothing(buf: bytes, stop: bool) -> None:
-    pair = Pair(NAME_SETS.index((_FILTERED_CANDIDATES, BASE_ENDS)), _scan.NAMES_FILTERED, len(FILTERS) - 1)
+    pair = rewriter_body(islands=False)
     assert pair.advance(buf, 0) == ((0, _scan.TAG) if stop else (len(buf), _scan.END))
 
 
@@ -407,10 +416,8 @@ ICON = (
     ],
 )
 def test_inert_inline_svgs_are_skipped_whole(buf: bytes, island: bool) -> None:
-    pair = Pair(
-        NAME_SETS.index(("islands", _FILTERED_CANDIDATES, BASE_ENDS)), _scan.NAMES_FILTERED, len(FILTERS) - 1
-    )
-    plain = Pair(NAME_SETS.index((_FILTERED_CANDIDATES, BASE_ENDS)), _scan.NAMES_FILTERED, len(FILTERS) - 1)
+    pair = rewriter_body(islands=True)
+    plain = rewriter_body(islands=False)
     page = b"<p>a</p>" + buf + b"<p>b</p>"
     assert plain.advance(page, 0) == (8, _scan.TAG)
     assert pair.advance(page, 0) == ((len(page), _scan.END) if island else (8, _scan.TAG))
@@ -458,8 +465,6 @@ def test_candidate_options_are_checked_by_both() -> None:
     ],
 )
 def test_first_party_scripts_are_skipped_whole(buf: bytes, island: bool) -> None:
-    pair = Pair(
-        NAME_SETS.index(("islands", _FILTERED_CANDIDATES, BASE_ENDS)), _scan.NAMES_FILTERED, len(FILTERS) - 1
-    )
+    pair = rewriter_body(islands=True)
     page = b"<p>a</p>" + buf + b"<p>b</p>"
     assert pair.advance(page, 0) == ((len(page), _scan.END) if island else (8, _scan.TAG))

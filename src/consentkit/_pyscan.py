@@ -87,14 +87,18 @@ def _attention_level(raw_attrs: bytes) -> int:
     return level
 
 
-def _attr_values(raw: bytes) -> list[bytes]:
-    """The attribute values of a tag's attribute text (as rewrite._parse_attrs reads them)."""
-    values = []
+def _attr_items(raw: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """The (name, value) of each attribute with a value in a tag's attribute text (as
+    rewrite._parse_attrs reads them; values without their quotes)."""
     for m in _ATTR.finditer(raw):
         value = m.group(2)
         if value is not None:
-            values.append(value[1:-1] if value[:1] in (b'"', b"'") else value)
-    return values
+            yield m.group(1), value[1:-1] if value[:1] in (b'"', b"'") else value
+
+
+def _attr_values(raw: bytes) -> list[bytes]:
+    """The attribute values of a tag's attribute text (as rewrite._parse_attrs reads them)."""
+    return [value for _, value in _attr_items(raw)]
 
 
 # The #14 rewriter's patterns. In SVG/MathML content every tag is a candidate:
@@ -199,15 +203,12 @@ class TagFilter:
 
     def stops(self, raw_attrs: bytes) -> bool:
         """Whether a start tag with these attributes (``_TAG``'s group 3) is a stop."""
-        if not self.exempt:
-            return any(self.hits(value) for value in _attr_values(raw_attrs))
-        for m in _ATTR.finditer(raw_attrs):
-            value = m.group(2)
-            if value is None or m.group(1).lower() in self.exempt:
-                continue
-            if self.hits(value[1:-1] if value[:1] in (b'"', b"'") else value):
-                return True
-        return False
+        exempt = self.exempt
+        return any(
+            self.hits(value)
+            for name, value in _attr_items(raw_attrs)
+            if not exempt or name.lower() not in exempt
+        )
 
 
 # The last search of each kind in the last chunk: the rewriter calls advance once per stop, and
@@ -277,7 +278,7 @@ def advance(  # noqa: PLR0917 - the same positional signature as the C function
         end = 0 if cands.islands is None else svg_island(buf, lbuf, p, cands.islands, attention, tag_filter)
         if not end and scripts:
             assert tag_filter is not None
-            end = script_island(buf, lbuf, p, tag_filter)
+            end = script_island(buf, p, tag_filter)
         if not end:
             return p, kind
         i = end
@@ -348,10 +349,16 @@ def _svg_tag_inert(buf: bytes, k: int, end: int) -> bool:
     return True
 
 
+def _island_tag_end(buf: bytes, k: int) -> int:
+    """The end of the complete tag at ``k`` when it holds no ``<`` after its first byte, else 0."""
+    tag = _TAG.match(buf, k)
+    return 0 if tag is None or buf.find(b"<", k + 1, tag.end()) >= 0 else tag.end()
+
+
 _PLAIN_SCRIPT_TYPES: Final = frozenset({b"", b"module", b"text/javascript", b"application/javascript"})
 
 
-def script_island(buf: bytes, lbuf: bytes, k: int, tag_filter: TagFilter) -> int:
+def script_island(buf: bytes, k: int, tag_filter: TagFilter) -> int:
     """The end of the first-party external script element at ``k``, or 0 (see ck_script_island
     in ck_scan.h): no stop under NAMES_FILTERED and the filter, a non-empty ``src``, a plain
     type, no ``<`` inside its tags, and nothing but text before a complete ``</script>``."""
@@ -379,8 +386,7 @@ def script_island(buf: bytes, lbuf: bytes, k: int, tag_filter: TagFilter) -> int
     j = buf.find(b"<", tag.end())
     if j < 0 or n - j < 9 or buf[j + 1 : j + 8].lower() != b"/script" or buf[j + 8] not in _DELIMS:
         return 0
-    close = _TAG.match(buf, j)
-    return 0 if close is None or buf.find(b"<", j + 1, close.end()) >= 0 else close.end()
+    return _island_tag_end(buf, j)
 
 
 def svg_island(  # noqa: PLR0917
@@ -397,14 +403,13 @@ def svg_island(  # noqa: PLR0917
     n = len(buf)
     if k + 4 >= n or buf[k + 1 : k + 4].lower() != b"svg" or buf[k + 4] not in _DELIMS:
         return 0
-    tag = _TAG.match(buf, k)
-    if tag is None or buf.find(b"<", k + 1, tag.end()) >= 0 or not _svg_tag_inert(buf, k, tag.end()):
+    end = _island_tag_end(buf, k)
+    if not end or not _svg_tag_inert(buf, k, end):
         return 0
-    q, kind = _advance(buf, lbuf, tag.end(), islands, attention, tag_filter)
+    q, kind = _advance(buf, lbuf, end, islands, attention, tag_filter)
     if kind != TAG or q + 5 >= n or buf[q + 1 : q + 5].lower() != b"/svg" or buf[q + 5] not in _DELIMS:
         return 0
-    close = _TAG.match(buf, q)
-    return 0 if close is None or buf.find(b"<", q + 1, close.end()) >= 0 else close.end()
+    return _island_tag_end(buf, q)
 
 
 def _advance(  # noqa: PLR0917

@@ -65,10 +65,8 @@ if os.environ.get("CONSENTKIT_SCANNER", "").lower() == "python" and _built is no
 
 _impl: Any = _native if _native is not None else _pyscan
 
-#: Whether the C scan is active.
-NATIVE: bool = _native is not None
-#: ``"native"`` or ``"python"``.
-IMPLEMENTATION: str = "native" if NATIVE else "python"
+#: Whether the C scan is active (this and the objects below are set by _set_impl).
+NATIVE: bool
 
 END: Final[int] = _pyscan.END
 TAG: Final[int] = _pyscan.TAG
@@ -79,11 +77,11 @@ NAMES: Final[int] = _pyscan.NAMES
 NAMES_FILTERED: Final[int] = _pyscan.NAMES_FILTERED
 
 #: ``advance(buf, lbuf, i, cands, attention, tag_filter) -> (position, kind)``; see _pyscan.advance.
-advance: Callable[[bytes, bytes, int, Any, int, Any], tuple[int, int]] = _impl.advance
+advance: Callable[[bytes, bytes, int, Any, int, Any], tuple[int, int]]
 #: ``read_tag(buf, k) -> (end, name_end) | None``: the complete tag at k, as the tokenizer reads it.
-read_tag: Callable[[bytes, int], tuple[int, int] | None] = _impl.read_tag
-#: Every tag is a candidate (before <body>, and for HTML inside SVG/MathML).
-ANY_TAG: Any = _impl.Candidates((), (), any_tag=True)
+read_tag: Callable[[bytes, int], tuple[int, int] | None]
+#: Every tag is a candidate (HTML inside SVG/MathML, and XHTML before <body>).
+ANY_TAG: Any
 #: What a URL needs to reach another host (see urls.url_host): a scheme (":"), "//", a backslash,
 #: an entity ("&"), or a tab or newline the URL parser removes ("/\t/host"). An attribute value
 #: without any of them is relative to the page (or to its <base>, which is itself checked).
@@ -104,7 +102,23 @@ URL_INERT_NAMES: Final = (
     b"d", b"points",
 )  # fmt: skip
 #: The filter for the rewriter's body scan: start tags whose values could reach another host.
-URL_FILTER: Any = _impl.TagFilter(URL_NEEDLES, URL_STOP_BYTES, URL_INERT_NAMES)
+URL_FILTER: Any
+
+
+def _set_impl(impl: Any) -> None:
+    """Make ``impl`` (``_scan`` or ``_pyscan``) the scan, with the objects built from it."""
+    global _impl, NATIVE, advance, read_tag, ANY_TAG, URL_FILTER
+    _impl = impl
+    NATIVE = impl is not _pyscan
+    advance = impl.advance
+    read_tag = impl.read_tag
+    ANY_TAG = impl.Candidates((), (), any_tag=True)
+    URL_FILTER = impl.TagFilter(URL_NEEDLES, URL_STOP_BYTES, URL_INERT_NAMES)
+
+
+_set_impl(_impl)
+#: ``"native"`` or ``"python"``.
+IMPLEMENTATION: str = "native" if NATIVE else "python"
 
 _STARTED_WITH: Final = (IMPLEMENTATION, _why_not)
 
@@ -152,7 +166,7 @@ def available() -> tuple[str, ...]:
 
 def use(implementation: str) -> None:
     """Switch the scan of every Rewriter made from now on (differential tests and benchmarks)."""
-    global _impl, NATIVE, IMPLEMENTATION, advance, read_tag, ANY_TAG, URL_FILTER, _why_not
+    global IMPLEMENTATION, _why_not
     impl: Any
     if implementation == "native":
         if _built is None:
@@ -165,18 +179,14 @@ def use(implementation: str) -> None:
         raise ValueError(f"unknown scanner {implementation!r}: 'native' or 'python'")
     if implementation == _STARTED_WITH[0]:
         _why_not = _STARTED_WITH[1]  # back to what this process started with, for the same reason
-    _impl = impl
-    NATIVE = impl is not _pyscan
+    _set_impl(impl)
     IMPLEMENTATION = implementation
-    advance = impl.advance
-    read_tag = impl.read_tag
-    ANY_TAG = impl.Candidates((), (), any_tag=True)
-    URL_FILTER = impl.TagFilter(URL_NEEDLES, URL_STOP_BYTES, URL_INERT_NAMES)
 
 
-def tag_filter(needles: Iterable[bytes], stop_bytes: bytes = b"") -> Any:
-    """A filter making start tags stops when an attribute value contains a needle or stop byte."""
-    return _impl.TagFilter(tuple(needles), stop_bytes)
+def tag_filter(needles: Iterable[bytes], stop_bytes: bytes = b"", exempt: Iterable[bytes] = ()) -> Any:
+    """A filter making start tags stops when an attribute value contains a needle or stop byte
+    (the values of attributes named in ``exempt`` are not looked at)."""
+    return _impl.TagFilter(tuple(needles), stop_bytes, tuple(exempt))
 
 
 def describe() -> str:
