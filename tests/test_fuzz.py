@@ -394,6 +394,10 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
         # SVG scripts nest: the text after the inner one's </script> is the outer one's code
         b'<svg><script src="/a.js"><script><script src="/a.js"></script>fbq(\'init\')',
         b"<svg><script><script>x()</script>fbq('init')</script></svg>",
+        # after </p> in SVG, parsers disagree on whether a script is HTML (content ignored with a
+        # src) or SVG (its content is markup, or code that runs): a listed host in it blocks it
+        b'<div><svg></p><script src="/static/share.js"><div><script src="//www.googletagmanager.com/gtm.js"></script>',
+        b"<svg></p><script src=/a.js>loadScript('//www.googletagmanager.com/gtm.js')</script>",
         # an import map that is not JSON loads nothing, but a listed URL in it is blocked anyway
         b'<script src="/a.js" type="importmap"><div src=\'https://www.googletagmanager.com/gtag/js\'>',
     ],

@@ -133,10 +133,15 @@ HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is repl
 # Where the page places the banner itself, and the start tag of a banner it rendered itself.
 _MARKER: Final = re.compile(rb"<!--[\t\n\f\r ]*consentkit:banner[\t\n\f\r ]*-->", re.I)
 _PAGE_BANNER: Final = b"consentkit-banner"
-# Whitespace and head tags that need no look before the body starts (nothing to block; <html>
-# is looked at for its lang).
+# Before the body: start tags that keep it from starting and need no stop of their own (with
+# something to block, a <link> or <meta> that could fetch is a stop through the URL filter).
+_HEAD_QUIET: Final = (b"head", b"meta", b"link", b"basefont", b"bgsound")
+_HEAD_QUIET_UNBLOCKED: Final = (*_HEAD_QUIET, b"base")
+_HEAD_QUIET_UNFILTERED: Final = tuple(name for name in _HEAD_QUIET if name != b"link")  # it may fetch
+# Whitespace and those head tags (the end tags too, but the body's): what needs no look before
+# the body starts (<html> is looked at for its lang).
 _HEAD_SKIP: Final = re.compile(
-    rb"(?:[\t\n\f\r ]++|<(?:head|base|basefont|bgsound|link|meta)(?=[\t\n\f\r />])" + _ATTRS + rb">"
+    rb"(?:[\t\n\f\r ]++|<(?:" + b"|".join(_HEAD_QUIET_UNBLOCKED) + rb")(?=[\t\n\f\r />])" + _ATTRS + rb">"
     rb"|</(?!(?:body|html|br)[\t\n\f\r />])[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)*+",
     re.I,
 )
@@ -154,11 +159,6 @@ Attrs = list[tuple[bytes, bytes | None, bytes]]
 
 # End tags that matter in SVG/MathML content: the candidates' and </p>, </br> (they pop foreign elements).
 _FOREIGN_ENDS: Final = (*_FOREIGN_CANDIDATES, b"p", b"br")
-# Before the body: start tags that keep it from starting and need no stop of their own (with
-# something to block, a <link> or <meta> that could fetch is a stop through the URL filter).
-_HEAD_QUIET: Final = (b"head", b"meta", b"link", b"basefont", b"bgsound")
-_HEAD_QUIET_UNBLOCKED: Final = (*_HEAD_QUIET, b"base")
-_HEAD_QUIET_UNFILTERED: Final = (b"head", b"meta", b"basefont", b"bgsound")  # a <link> may fetch
 
 
 @lru_cache(maxsize=32)
@@ -373,6 +373,7 @@ class Rewriter:
         self._hold_check = False
         self._hold_google = False
         self._hold_markup = False
+        self._hold_loose = False
         self._hold_overflow = False
         self._hold_kind = _SCRIPT
         # a <noscript> whose content goes through a nested rewriter
@@ -526,7 +527,10 @@ class Rewriter:
             else:
                 names = _FILTERED_CANDIDATES if self._filtered else _BLOCKING_CANDIDATES
             ends = (b"body", b"svg", b"math", b"select")
-            plain = not (self._foreign or self._frames or self._in_select or self.xml)
+            # (not after </p> in SVG/MathML either: an SVG script's inline code runs despite a src)
+            plain = not (
+                self._foreign or self._foreign.end_p_seen or self._frames or self._in_select or self.xml
+            )
             if _ISLANDS and plain:
                 islands = (_FOREIGN_CANDIDATES, _FOREIGN_ENDS)  # inert inline SVGs are copied whole
                 quiet_scripts = blocking and self._filtered  # and <script src=/own.js></script>
@@ -568,10 +572,7 @@ class Rewriter:
         # body, the look for a <meta> naming our banner: lower the head's first 8 KB, and the rest
         # only if the scan goes on there with the Python scan or before the body.
         partial = self._prebody and not self.nested and n > 8192
-        if self._prebody or not scanner.NATIVE:
-            lbuf = buf[:8192].lower() if partial else buf.lower()
-        else:
-            lbuf = buf
+        lbuf = buf[:8192].lower() if partial else self._lowered(buf)
         self._ahead = buf
         i = 0
         if self._prebody or self._banner_waits:
@@ -596,7 +597,7 @@ class Rewriter:
             state = self._state
             if partial and (not (self._prebody or self._to_passthrough) or i + 1024 > len(lbuf)):
                 partial = False
-                lbuf = buf.lower() if self._prebody or not scanner.NATIVE else buf
+                lbuf = self._lowered(buf)
             if state == _DATA:
                 if self._prebody and self.plan is None:
                     # Nothing to block: whitespace and the head's ordinary tags need no look.
@@ -615,17 +616,16 @@ class Rewriter:
                     self._emit(buf[i:])
                     i = n
                     break
-                if self.plan is not None and not self._dropping and self._filtered:
-                    p, kind = scanner.advance(
-                        buf, lbuf, i, self._cand, scanner.NAMES_FILTERED, scanner.URL_FILTER
-                    )
-                elif self.plan is not None and not self._dropping:
-                    p, kind = scanner.advance(buf, lbuf, i, self._cand, scanner.NAMES, None)
+                if self.plan is None or self._dropping:
+                    attention, tag_filter = scanner.NONE, None
+                elif self._filtered:
+                    attention, tag_filter = scanner.NAMES_FILTERED, scanner.URL_FILTER
                 else:
-                    p, kind = scanner.advance(buf, lbuf, i, self._cand, scanner.NONE, None)
+                    attention, tag_filter = scanner.NAMES, None
+                p, kind = scanner.advance(buf, lbuf, i, self._cand, attention, tag_filter)
                 if partial and p + 1024 > len(lbuf):
                     partial = False  # the head goes on: lower all of it
-                    lbuf = buf.lower() if self._prebody or not scanner.NATIVE else buf
+                    lbuf = self._lowered(buf)
                 self._text(buf[i:p])
                 i = p
                 if kind == scanner.END:
@@ -692,6 +692,10 @@ class Rewriter:
                 if stop:
                     break
         self._pending = buf[i:] if i < n else b""
+
+    def _lowered(self, buf: bytes) -> bytes:
+        """``buf.lower()`` where it is read: by the Python scan, or before the body."""
+        return buf.lower() if self._prebody or not scanner.NATIVE else buf
 
     def _text(self, data: bytes) -> None:
         """Text and ordinary tags (before the body, the head's quiet tags: see _HEAD_QUIET)."""
@@ -915,7 +919,7 @@ class Rewriter:
         doubt = self._in_select or self._foreign.uncertain or self._foreign.end_p_seen
         foreign = foreign_element or (doubt and name != b"script")
         if name == b"script" and not foreign_element:
-            self._script(raw, attrs, rule)
+            self._script(raw, attrs, rule, doubt=doubt)
         elif name == b"script" and rule is None and not slash and self._checks_inline():
             # An SVG/MathML script runs too, but its content is markup: hold it, check it for
             # tracker code, and rewrite what it contains as markup.
@@ -1033,7 +1037,7 @@ class Rewriter:
 
     # --- scripts ---
 
-    def _script(self, raw: bytes, attrs: Attrs, rule: Rule | None) -> None:
+    def _script(self, raw: bytes, attrs: Attrs, rule: Rule | None, *, doubt: bool = False) -> None:
         script_type = (_attr(attrs, b"type") or b"").decode("latin-1").strip().lower()
         executable = script_type in _JS_TYPES
         src = _attr(attrs, b"src")
@@ -1060,6 +1064,12 @@ class Rewriter:
         inline = src is None and executable and not self._dropping
         check = inline and self._checks_inline()
         seek_google = inline and self.gcm_pending
+        if doubt and self.plan is not None and not self._dropping:
+            # Parsers disagree here (after </p> in SVG/MathML, say): an SVG/MathML script's
+            # content is markup whose tags load. Read as HTML, but a listed host anywhere in it
+            # blocks it (when unsure, block).
+            self._hold(raw, attrs, check=True, google=seek_google, markup=False, loose=True)
+            return
         if not (check or seek_google):
             self._emit(raw)
             self._enter_raw(b"script")
@@ -1070,9 +1080,21 @@ class Rewriter:
         return self.plan is not None and bool(self.plan.inline) and not self._dropping
 
     def _hold(
-        self, raw: bytes, attrs: Attrs, *, check: bool, google: bool, markup: bool, kind: int = _SCRIPT
+        self,
+        raw: bytes,
+        attrs: Attrs,
+        *,
+        check: bool,
+        google: bool,
+        markup: bool,
+        kind: int = _SCRIPT,
+        loose: bool = False,
     ) -> None:
-        """Keep an inline script (or stylesheet, import map) back until its end tag, to inspect it."""
+        """Keep an inline script (or stylesheet, import map) back until its end tag, to inspect it.
+
+        ``markup``: its content is markup (SVG/MathML); ``markup`` or ``loose``: a listed host
+        anywhere in the content blocks it (else a script is judged by what it does).
+        """
         self._state = _HOLD
         self._raw_name = b"style" if kind == _CSS else b"script"
         self._hold_kind = kind
@@ -1083,6 +1105,7 @@ class Rewriter:
         self._hold_check = check
         self._hold_google = google
         self._hold_markup = markup
+        self._hold_loose = loose
         self._hold_overflow = False
         self._escape = 0
         self._foreign_script = markup
@@ -1100,7 +1123,8 @@ class Rewriter:
         plan = self.plan
         rule = None
         if plan is not None and self._hold_check:
-            rule = plan.inline_rule(content) if self._hold_markup else plan.script_rule(content)
+            loose = self._hold_markup or self._hold_loose
+            rule = plan.inline_rule(content) if loose else plan.script_rule(content)
         if rule is None and plan is not None and self._hold_kind == _JSON:
             rule = json_urls_rule(plan, content)
         google = self._hold_google and google_tag_inline(content)
