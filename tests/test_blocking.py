@@ -337,3 +337,27 @@ async def test_raw_text_and_comments_are_not_markup(tmp_path: Path) -> None:
     assert out.count('<section id="consentkit-banner"') == 1
     # placed where the body starts (issue #14 §1b), once, whatever the raw text holds
     assert out.index("<body>") < out.index('<section id="consentkit-banner"') < out.index("<textarea>")
+
+
+@pytest.mark.parametrize(
+    "nest",
+    [
+        "<svg>" + "<script>" * 300,
+        "<svg>" + "<style>" * 300,
+        "<noscript>" * 300,
+        "<math>" + "<script>" * 300,
+    ],
+    ids=["svg-script", "svg-style", "noscript", "math-script"],
+)
+async def test_deeply_nested_documents_are_blocked_not_a_server_error(tmp_path: Path, nest: str) -> None:
+    """Content nested past what the rewriter looks into is blocked uninspected; the page is served."""
+    html = (
+        f"<html><body><p>before</p>{nest}<img src=https://www.facebook.com/tr?id=1><p>after</p></body></html>"
+    )
+    policy = parse_policy(POLICY_YAML)
+    async with client_for(tracker_app(policy, tmp_path, html=html)) as client:
+        response = await client.get("/")
+    assert response.status_code == 200
+    assert "facebook.com" not in response.text
+    assert "<p>before</p>" in response.text
+    assert leaks(response.text, policy, ("analytics", "marketing")) == []

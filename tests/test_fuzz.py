@@ -400,6 +400,14 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
         b"<svg></p><script src=/a.js>loadScript('//www.googletagmanager.com/gtm.js')</script>",
         # an import map that is not JSON loads nothing, but a listed URL in it is blocked anyway
         b'<script src="/a.js" type="importmap"><div src=\'https://www.googletagmanager.com/gtag/js\'>',
+        # an SVG script's content is SVG markup: a nested <script> there is an element, not raw
+        # text, and a <div> after it breaks out of SVG into the page
+        b'<svg><script src=/a.js><script><div data-consent="marketing"><img src=/p.png></div>',
+        b"<math><script><script><p><img src=https://www.facebook.com/tr?id=1></p></script></math>",
+        b"<svg><style><style><div data-consent=marketing>x</div></style></svg>",
+        # nested documents deeper than a rewriter looks into are blocked, not recursed into
+        b"<svg>" + b"<script>" * 40 + b"<div data-consent=marketing>x</div>",
+        b"<noscript>" * 30 + b"<img src=https://www.facebook.com/tr?id=1>",
     ],
 )
 def test_known_tricky_cases(document: bytes) -> None:

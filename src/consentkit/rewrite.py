@@ -28,7 +28,7 @@ from typing import Any, Final, Protocol
 from . import scanner
 from .css import might_fetch
 from .fetches import attribute_actions, element_rule, fetching_attribute, json_urls_rule, neutralize_css
-from .namespaces import BREAKOUT, HTML, ForeignStack
+from .namespaces import BREAKOUT, HTML, MATHML, ForeignStack
 from .rules import BlockPlan, Rule, google_tag_inline
 from .tagscan import TagScanner
 from .urls import url_host
@@ -130,6 +130,11 @@ GOOGLE_TAG_HOSTS: Final = frozenset(
 
 HOLD_SCRIPT_MAX: Final = 1 << 20  # inline scripts are inspected whole up to this size, else blocked
 HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is replaced whole up to this size
+#: Documents inside documents (SVG script content, <noscript>, srcdoc) are rewritten by nested
+#: rewriters; past this depth the element is blocked uninspected rather than recursed into.
+NESTING_MAX: Final = 8
+#: The category of what is blocked because it could not be inspected (too large, too deep).
+_UNINSPECTED: Final = "uninspected"
 # Where the page places the banner itself, and the start tag of a banner it rendered itself.
 _MARKER: Final = re.compile(rb"<!--[\t\n\f\r ]*consentkit:banner[\t\n\f\r ]*-->", re.I)
 _PAGE_BANNER: Final = b"consentkit-banner"
@@ -300,6 +305,8 @@ class Rewriter:
 
     ``plan`` says what to block (``None``: nothing). ``injector`` supplies the markup to add.
     With ``consent_mode`` the Consent Mode default is placed before the first Google tag.
+    A ``nested`` rewriter reads content held by another at ``depth``, as children of an element
+    in namespace ``context`` (an SVG/MathML script's content is SVG/MathML markup).
     """
 
     def __init__(
@@ -310,6 +317,8 @@ class Rewriter:
         consent_mode: bool = False,
         nested: bool = False,
         xml: bool = False,
+        context: int = HTML,
+        depth: int = 0,
     ) -> None:
         self.plan = plan if plan is not None and plan.denied else None
         self.injector: Injector = injector if injector is not None else _CommentsOnly()
@@ -341,6 +350,9 @@ class Rewriter:
         self._frames: list[_Frame] = []
         self._dropping = False
         self._foreign = ForeignStack()
+        if context != HTML:
+            self._foreign.start(b"math" if context == MATHML else b"svg", [], False)
+        self._depth = depth
         self._namespace = HTML  # of the element whose start tag is being handled
         self._escape = 0
         self._foreign_script = False
@@ -376,6 +388,7 @@ class Rewriter:
         self._hold_loose = False
         self._hold_overflow = False
         self._hold_kind = _SCRIPT
+        self._hold_namespace = HTML
         # a <noscript> whose content goes through a nested rewriter
         self._ns_tag = b""
         self._ns_sub: Rewriter | None = None
@@ -448,7 +461,7 @@ class Rewriter:
                 if self.plan is not None or self.nested:
                     # Too long to hold for inspection: drop it unread (it cannot load anything).
                     self._tag_mode = mode = 1
-                    self._mark_blocked("uninspected")
+                    self._mark_blocked(_UNINSPECTED)
                 else:
                     self._tag_mode = mode = 2
                     self._emit(b"".join(self._tag_parts))
@@ -465,7 +478,7 @@ class Rewriter:
         else:
             data = data[cut:]
             if mode == 1:
-                self._emit(self.injector.blocked("uninspected"))
+                self._emit(self.injector.blocked(_UNINSPECTED))
         self._tag_parts = []
         self._tag_size = 0
         return data
@@ -969,7 +982,9 @@ class Rewriter:
 
     def _nested_check(self, document: bytes) -> Rule | None:
         """What a rewrite of an embedded document (``srcdoc``, ``data:``) would block first."""
-        sub = Rewriter(self.plan, None, nested=True)
+        if self._depth >= NESTING_MAX:
+            return Rule(_UNINSPECTED, _UNINSPECTED)
+        sub = Rewriter(self.plan, None, nested=True, depth=self._depth + 1)
         sub.feed(document)
         sub.close()
         return None if sub.first_blocked is None else Rule(sub.first_blocked, sub.first_blocked)
@@ -999,7 +1014,7 @@ class Rewriter:
                     or again.end() != len(new_raw)
                     or attribute_actions(plan, name, _parse_attrs(again.group(3)), self._namespace)
                 ):
-                    rule, new_raw = Rule(category or "uninspected", category or "uninspected"), raw
+                    rule, new_raw = Rule(category or _UNINSPECTED, category or _UNINSPECTED), raw
             if key is not None:
                 if len(_DECISIONS) >= _DECISIONS_MAX:
                     _DECISIONS.clear()
@@ -1105,6 +1120,7 @@ class Rewriter:
         self._hold_check = check
         self._hold_google = google
         self._hold_markup = markup
+        self._hold_namespace = self._namespace
         self._hold_loose = loose
         self._hold_overflow = False
         self._escape = 0
@@ -1140,11 +1156,31 @@ class Rewriter:
         if google:
             self._emit_consent_mode()
         if self._hold_markup:
-            sub = Rewriter(self.plan, None, nested=True, xml=self.xml)
+            sub = self._sub_rewriter()
+            if sub is None:
+                self._block_uninspected()
+                return
             content = sub.feed(content) + sub.close()
             if sub.first_blocked is not None:
                 self._mark_blocked(sub.first_blocked)
         self._emit(self._hold_tag + content + end_tag)
+
+    def _sub_rewriter(self) -> Rewriter | None:
+        """A rewriter for held markup, in the held element's namespace (``None``: too deep)."""
+        if self._depth >= NESTING_MAX:
+            return None
+        sub = Rewriter(
+            self.plan, None, nested=True, xml=self.xml, context=self._hold_namespace, depth=self._depth + 1
+        )
+        # What made this rewriter unsure of the parse holds inside the element too.
+        sub._foreign.uncertain = self._foreign.uncertain and bool(sub._foreign)
+        sub._foreign.end_p_seen = self._foreign.end_p_seen
+        sub._cand = sub._candidate_pattern()
+        return sub
+
+    def _block_uninspected(self) -> None:
+        self._mark_blocked(_UNINSPECTED)
+        self._emit(self.injector.blocked(_UNINSPECTED))
 
     def _finish_style(self, content: bytes, end_tag: bytes) -> None:
         """A held ``<style>``: URLs on blocked hosts made inert (kept whole for activation)."""
@@ -1152,7 +1188,10 @@ class Rewriter:
         assert plan is not None
         if self._hold_markup:
             # SVG/MathML (or <select>) <style>: its content is markup, its text the stylesheet.
-            sub = Rewriter(plan, None, nested=True, xml=self.xml)
+            sub = self._sub_rewriter()
+            if sub is None:
+                self._block_uninspected()
+                return
             rewritten = sub.feed(content) + sub.close()
             text = html.unescape(_TAGS_AND_COMMENTS.sub(b"", content).decode("utf-8", "replace"))
             _, rule = neutralize_css(plan, text) if might_fetch(content) else (text, None)
@@ -1340,8 +1379,7 @@ class Rewriter:
                 # Too large to inspect for tracker code: fail closed.
                 self._hold_overflow = True
                 self._hold_parts = []
-                self._mark_blocked("uninspected")
-                self._emit(self.injector.blocked("uninspected"))
+                self._block_uninspected()
             else:
                 # Only looking for a Google tag: stop looking, stream the rest.
                 self._emit(self._hold_tag + b"".join(self._hold_parts))
@@ -1446,7 +1484,11 @@ class Rewriter:
         self._state = _NOSCRIPT
         self._raw_name = b"noscript"
         self._ns_tag = raw
-        self._ns_sub = Rewriter(self.plan, None, nested=True)
+        if self._depth >= NESTING_MAX:
+            self._block_uninspected()
+            self._enter_raw(b"noscript", drop=True)
+            return
+        self._ns_sub = Rewriter(self.plan, None, nested=True, depth=self._depth + 1)
         self._ns_parts = []
         self._ns_size = 0
         self._ns_streaming = False
