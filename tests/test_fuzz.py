@@ -509,13 +509,13 @@ def test_islands_copied_whole_rewrite_as_tag_by_tag(
 ) -> None:
     """Copying an inert inline SVG or a first-party external script whole in the scan gives the
     bytes and calls of following it tag by tag."""
-    from consentkit import rewrite as module
+    from consentkit import scanner, stops
 
     plan = PLAN if blocking else None
-    whole = _with_scanner(module.scanner.IMPLEMENTATION, document, chunking, plan, False)
-    module._ISLANDS = False
+    whole = _with_scanner(scanner.IMPLEMENTATION, document, chunking, plan, False)
+    stops.ISLANDS = False
     try:
-        by_tag = _with_scanner(module.scanner.IMPLEMENTATION, document, chunking, plan, False)
+        by_tag = _with_scanner(scanner.IMPLEMENTATION, document, chunking, plan, False)
     finally:
-        module._ISLANDS = True
+        stops.ISLANDS = True
     assert whole == by_tag, f"input: {document[:600]!r}"

@@ -17,16 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consentkit import _pyscan
-from consentkit.rewrite import (
-    _BLOCKING_CANDIDATES,
-    _FILTERED_CANDIDATES,
-    _FOREIGN_CANDIDATES,
-    _FOREIGN_ENDS,
-    _HEAD_QUIET,
-    _STRUCTURE_CANDIDATES,
-    _TAG,
-)
 from consentkit.scanner import URL_INERT_NAMES, URL_NEEDLES, URL_STOP_BYTES
+from consentkit.stops import (
+    BLOCKING_CANDIDATES,
+    FILTERED_CANDIDATES,
+    FOREIGN_CANDIDATES,
+    FOREIGN_ENDS,
+    HEAD_QUIET,
+    STRUCTURE_CANDIDATES,
+)
+from consentkit.tokens import TAG
 
 from .test_fuzz import EXAMPLES, PLAN, cuts, documents, mutated
 
@@ -47,21 +47,21 @@ FOREIGN_14 = (
     b"blockquote", b"br", b"center", b"code", b"dd", b"div", b"dl", b"dt", b"em", b"embed", b"h1",
 )  # fmt: skip
 NAME_SETS = [
-    (_BLOCKING_CANDIDATES, BASE_ENDS),
-    (_STRUCTURE_CANDIDATES, BASE_ENDS),
-    (_FILTERED_CANDIDATES, BASE_ENDS),  # the rewriter's with the URL filter
+    (BLOCKING_CANDIDATES, BASE_ENDS),
+    (STRUCTURE_CANDIDATES, BASE_ENDS),
+    (FILTERED_CANDIDATES, BASE_ENDS),  # the rewriter's with the URL filter
     # open frames add their element's name (any bytes a tag name may hold) to both sets
-    ((*_BLOCKING_CANDIDATES, b"div", b"my-widget"), (*BASE_ENDS, b"div", b"my-widget")),
-    ((*_BLOCKING_CANDIDATES, b"a<b", b"x\xc3\xa9"), (*BASE_ENDS, b"a<b", b"x\xc3\xa9", b"p")),
+    ((*BLOCKING_CANDIDATES, b"div", b"my-widget"), (*BASE_ENDS, b"div", b"my-widget")),
+    ((*BLOCKING_CANDIDATES, b"a<b", b"x\xc3\xa9"), (*BASE_ENDS, b"a<b", b"x\xc3\xa9", b"p")),
     # the #14 rewriter's foreign-content set (its ends are the same names plus p and br)
     (FOREIGN_14, (*FOREIGN_14, b"p", b"br")),
     None,  # every tag (the #14 rewriter's _ANY_TAG)
     # before the body: every start tag but the head's quiet ones (a frame's name is taken out)
-    ("all_starts_but", _HEAD_QUIET, (b"body", b"html", b"br", b"select")),
+    ("all_starts_but", HEAD_QUIET, (b"body", b"html", b"br", b"select")),
     ("all_starts_but", (b"head", b"meta"), (b"body", b"html", b"br", b"select", b"my-widget")),
     # in the body: inert inline SVGs and first-party scripts skipped whole
-    ("islands", _FILTERED_CANDIDATES, BASE_ENDS),
-    ("islands", _STRUCTURE_CANDIDATES, BASE_ENDS),
+    ("islands", FILTERED_CANDIDATES, BASE_ENDS),
+    ("islands", STRUCTURE_CANDIDATES, BASE_ENDS),
 ]
 ANY_TAG_SET = NAME_SETS.index(None)
 HOSTS = PLAN.hosts.names()
@@ -97,7 +97,7 @@ class Pair:
             self.c = _scan.Candidates(entry[1], entry[2], all_starts_but=True)
             self.py = _pyscan.Candidates(entry[1], entry[2], all_starts_but=True)
         else:
-            inner = (_FOREIGN_CANDIDATES, _FOREIGN_ENDS)
+            inner = (FOREIGN_CANDIDATES, FOREIGN_ENDS)
             self.c = _scan.Candidates(
                 entry[1], entry[2], islands=_scan.Candidates(*inner), quiet_scripts=True
             )
@@ -128,7 +128,7 @@ configs = st.builds(
 # The rewriter's body configuration with the C scan: filtered candidates, NAMES_FILTERED and the
 # URL filter, without and with islands.
 def rewriter_body(islands: bool) -> Pair:
-    entry = ("islands", _FILTERED_CANDIDATES, BASE_ENDS) if islands else (_FILTERED_CANDIDATES, BASE_ENDS)
+    entry = ("islands", FILTERED_CANDIDATES, BASE_ENDS) if islands else (FILTERED_CANDIDATES, BASE_ENDS)
     return Pair(NAME_SETS.index(entry), _scan.NAMES_FILTERED, len(FILTERS) - 1)
 
 
@@ -142,7 +142,7 @@ def walk(pair: Pair, buf: bytes) -> int:
         if kind == _scan.DECL:
             i = p + 2
             continue
-        tag = _TAG.match(buf, p)
+        tag = TAG.match(buf, p)
         if tag is None:  # incomplete: kept for the next chunk
             return p
         i = tag.end()
@@ -277,7 +277,7 @@ def test_invalid_names_are_refused_by_both(starts: tuple[bytes, ...], ends: tupl
 
 
 def test_bad_arguments_are_errors_not_crashes() -> None:
-    cands = _scan.Candidates(_BLOCKING_CANDIDATES, BASE_ENDS)
+    cands = _scan.Candidates(BLOCKING_CANDIDATES, BASE_ENDS)
     with pytest.raises(ValueError, match="out of range"):
         _scan.advance(b"abc", b"abc", 4, cands, False, None)
     with pytest.raises(ValueError, match="out of range"):
@@ -325,17 +325,17 @@ def test_every_tag_is_a_candidate_with_any_tag() -> None:
 
 def test_the_twin_keeps_the_rewriters_patterns() -> None:
     """The rewriter reads tags with the same patterns the twin (and so the C scan) skips them with."""
-    from consentkit import rewrite
+    from consentkit import rewrite, tokens
 
-    for name in ("_TAG", "_ATTR"):
-        assert getattr(rewrite, name).pattern == getattr(_pyscan, name).pattern, (
-            f"rewrite.{name} changed: update _pyscan and the C scan"
+    for name in ("TAG", "ATTR"):
+        assert getattr(tokens, name).pattern == getattr(_pyscan, "_" + name).pattern, (
+            f"tokens.{name} changed: update _pyscan and the C scan"
         )
-    assert _pyscan._DATA_CONSENT == rewrite._DATA_CONSENT
+    assert _pyscan._DATA_CONSENT == tokens.DATA_CONSENT
     for gone in ("_SKIP", "_SKIP_BLOCKING", "_ANY_TAG", "_candidate_re"):
         assert not hasattr(rewrite, gone), f"rewrite.{gone}: the data state belongs to consentkit.scanner"
     raw = b""" a=1 b='2' c="3" d e = f /g=h i="""
-    assert _pyscan._attr_values(raw) == [v for _, v, _ in rewrite._parse_attrs_uncached(raw) if v is not None]
+    assert _pyscan._attr_values(raw) == [v for _, v, _ in tokens.parse_attrs_uncached(raw) if v is not None]
 
 
 @pytest.mark.parametrize(
@@ -360,7 +360,7 @@ def test_attention_names_left_to_the_filter(buf: bytes, expected: tuple[int, int
 @settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=st.one_of(documents, mutated()), extra=st.lists(st.integers(min_value=0), max_size=8))
 def test_read_tag_agrees_at_every_tag_and_anywhere(document: bytes, extra: list[int]) -> None:
-    """The C tag reader gives the rewriter's _TAG reading: end and name end, or None."""
+    """The C tag reader gives the rewriter's TAG reading: end and name end, or None."""
     positions = {k for k, byte in enumerate(document) if byte == 0x3C}
     positions |= {e % (len(document) + 1) for e in extra}
     for k in sorted(positions):
@@ -424,7 +424,7 @@ def test_inert_inline_svgs_are_skipped_whole(buf: bytes, island: bool) -> None:
 
 
 def test_before_the_body_the_quiet_head_tags_are_skipped() -> None:
-    pair = Pair(NAME_SETS.index(("all_starts_but", _HEAD_QUIET, (b"body", b"html", b"br", b"select"))), 0, 0)
+    pair = Pair(NAME_SETS.index(("all_starts_but", HEAD_QUIET, (b"body", b"html", b"br", b"select"))), 0, 0)
     head = b"<head><meta charset=utf-8><LINK rel=stylesheet href=/a.css></head>"
     assert pair.advance(head + b"<title>", 0) == (len(head), _scan.TAG)
     assert pair.advance(head + b"</body>", 0) == (len(head), _scan.TAG)
@@ -435,14 +435,14 @@ def test_before_the_body_the_quiet_head_tags_are_skipped() -> None:
 
 def test_candidate_options_are_checked_by_both() -> None:
     for module in (_scan, _pyscan):
-        inner = module.Candidates(_FOREIGN_CANDIDATES, _FOREIGN_ENDS)
-        outer = module.Candidates(_FILTERED_CANDIDATES, BASE_ENDS, islands=inner)
+        inner = module.Candidates(FOREIGN_CANDIDATES, FOREIGN_ENDS)
+        outer = module.Candidates(FILTERED_CANDIDATES, BASE_ENDS, islands=inner)
         with pytest.raises(ValueError, match="own candidates"):
-            module.Candidates(_FILTERED_CANDIDATES, BASE_ENDS, islands=outer)
+            module.Candidates(FILTERED_CANDIDATES, BASE_ENDS, islands=outer)
         with pytest.raises(ValueError, match="exclude each other"):
             module.Candidates((b"meta",), BASE_ENDS, any_tag=True, all_starts_but=True)
         with pytest.raises(TypeError):
-            module.Candidates(_FILTERED_CANDIDATES, BASE_ENDS, islands=object())
+            module.Candidates(FILTERED_CANDIDATES, BASE_ENDS, islands=object())
 
 
 @pytest.mark.parametrize(

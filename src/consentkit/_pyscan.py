@@ -45,8 +45,8 @@ _DATA_WORDS: Final = (
     b"src", b"bg", b"background", b"poster", b"lazy", b"original", b"image", b"img", b"url", b"echo", b"href",
 )  # fmt: skip
 
-# The rewriter's patterns, copied so that rewrite.py can import this module (tests/test_native_scan.py
-# checks that the copies stay the same as rewrite.py's).
+# The rewriter's patterns (tokens.py), copied so that this module stands alone
+# (tests/test_native_scan.py checks that the copies stay the same as tokens.py's).
 _ATTRS: Final = (
     rb"""(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r /=>]*+"""
     rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))"""
@@ -89,7 +89,7 @@ def _attention_level(raw_attrs: bytes) -> int:
 
 def _attr_items(raw: bytes) -> Iterator[tuple[bytes, bytes]]:
     """The (name, value) of each attribute with a value in a tag's attribute text (as
-    rewrite._parse_attrs reads them; values without their quotes)."""
+    tokens.parse_attrs reads them; values without their quotes)."""
     for m in _ATTR.finditer(raw):
         value = m.group(2)
         if value is not None:
@@ -97,7 +97,7 @@ def _attr_items(raw: bytes) -> Iterator[tuple[bytes, bytes]]:
 
 
 def _attr_values(raw: bytes) -> list[bytes]:
-    """The attribute values of a tag's attribute text (as rewrite._parse_attrs reads them)."""
+    """The attribute values of a tag's attribute text (as tokens.parse_attrs reads them)."""
     return [value for _, value in _attr_items(raw)]
 
 

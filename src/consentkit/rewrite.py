@@ -5,16 +5,16 @@ tail of a comment or of a raw-text element) across chunk boundaries, so memory s
 bounded whatever the document size, and the output is the same however the document is
 split into chunks.
 
-The few constructs that matter (``<script``, ``<iframe``, comments, raw-text elements,
-``</body`` ...) are found by one regular-expression search of a lower-cased copy of the
-chunk; the text and tags in between are checked by a second, C-level scan that follows
-the HTML tokenizer's attribute quoting exactly, so that a ``<script`` inside an attribute
-value is never taken for a tag, and copied through untouched. The tokenizer's raw-text
-rules are followed (``</body>`` inside a script or ``<textarea>`` is text), and the tree
-builder's namespace rules for SVG and MathML (``namespaces.py``: breakouts, integration
-points), where there is no raw text. What each tag fetches is decided in ``fetches.py`` (every
-URL-valued attribute, CSS via ``css.py``); an incomplete tag cut across chunks is followed by
-``tagscan.py`` in linear time. consentkit's own markup goes where the body starts.
+The ``Rewriter`` is the state machine; the layers under it each have one job. The scan
+(``scanner``: C, or its Python twin) copies text and tags that need no look and stops at the
+few that matter, by the stop sets of ``stops.py``; those tags are read with ``tokens.py``
+(the HTML tokenizer's attribute quoting, exactly) and judged by ``tags.py`` (blocked whole,
+or fetching attributes taken off; what each tag fetches is in ``fetches.py``). The rewriter
+itself follows the tokenizer's raw-text states (``</body>`` inside a script or ``<textarea>``
+is text), the tree builder's namespace rules for SVG and MathML (``namespaces.py``), holds
+inline scripts and stylesheets to inspect them whole, and places consentkit's markup
+(``inject.py``) where the body starts. An incomplete tag cut across chunks is followed by
+``tagscan.py`` in linear time.
 """
 
 from __future__ import annotations
@@ -22,98 +22,44 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from . import scanner
 from .css import might_fetch
-from .fetches import attribute_actions, element_rule, fetching_attribute, json_urls_rule, neutralize_css
-from .namespaces import BREAKOUT, HTML, MATHML, ForeignStack
+from .fetches import json_urls_rule, neutralize_css
+from .inject import CommentsOnly, Injector, blocked_comment, inert_script_tag, inert_tag
+from .namespaces import HTML, MATHML, ForeignStack
 from .rules import BlockPlan, Rule, google_tag_inline
+from .stops import BLOCKING_CANDIDATES, HEAD_SKIP, scan_stops
+from .tags import UNINSPECTED, decide_tag
 from .tagscan import TagScanner
+from .tokens import (
+    COMMENT_END,
+    DATA_CONSENT,
+    FOREIGN_SCRIPT_TOKENS,
+    FOREIGN_STYLE_TOKENS,
+    HEAD_TAGS,
+    JS_TYPES,
+    RAWTEXT,
+    SCRIPT_TOKENS,
+    TAG,
+    TAGS_AND_COMMENTS,
+    TOKEN_ROOM,
+    VOID,
+    Attrs,
+    attr,
+    dimension,
+    esc,
+    parse_attrs,
+    raw_end_pattern,
+    self_closing,
+)
 from .urls import url_host
 
-__all__ = ["BlockPlan", "Injector", "Rewriter", "Rule", "url_host"]
+__all__ = ["BlockPlan", "Injector", "Rewriter", "Rule", "blocked_comment", "url_host"]
 
-# --- tokens ------------------------------------------------------------------------------------
-
-# Attributes of a tag, quoted exactly as the HTML tokenizer quotes them: a quote opens a
-# value only right after "name =". Possessive quantifiers keep every scan linear; an
-# unterminated quoted value makes the tag fail to match, which means "incomplete".
-_ATTRS: Final = (
-    rb"""(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r /=>]*+"""
-    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))"""
-    rb"""|(?![\t\n\f\r ]*+=)))*+"""
-)
-_TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
-#: Copy inert inline SVGs (icons) and first-party external scripts in the scan (the tests turn
-#: it off to compare with tag by tag).
-_ISLANDS = True
-_ATTR: Final = re.compile(
-    rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
-    rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
-)
-_COMMENT_END: Final = re.compile(rb"--!?>")
-# What can change where a <script> ends: the tokenizer's "escaped" states (<!-- ... -->, in which
-# <script ... </script> nest once), and in SVG/MathML comments and CDATA sections.
-_SCRIPT_TOKENS: Final = re.compile(rb"<!--|-->|</script(?=[\t\n\f\r />])|<script(?=[\t\n\f\r />])", re.I)
-# In SVG/MathML a <script> start tag inside a script's content opens a nested script element
-# (its </script> closes that one first): they are counted, so that the hold covers them all.
-_FOREIGN_SCRIPT_TOKENS: Final = re.compile(
-    rb"<!--|<!\[cdata\[|</script(?=[\t\n\f\r />])|<script(?=[\t\n\f\r />])", re.I
-)
-_FOREIGN_STYLE_TOKENS: Final = re.compile(rb"<!--|<!\[cdata\[|</style(?=[\t\n\f\r />])", re.I)
-_TOKEN_ROOM: Final = 10  # bytes kept back so that no token is cut at a chunk boundary
-_DATA_CONSENT: Final = b"data-consent"
-
-_RAWTEXT: Final = frozenset(
-    {b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript"}
-)
-_VOID: Final = frozenset(
-    {
-        b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"image", b"input", b"link", b"meta",
-        b"source", b"track", b"wbr", b"param", b"keygen", b"frame",
-    }
-)  # fmt: skip
-_HINT_RELS: Final = frozenset(
-    {"preconnect", "dns-prefetch", "preload", "prefetch", "stylesheet", "modulepreload", "prerender"}
-)
-_JS_TYPES: Final = frozenset(
-    {
-        "", "module", "text/javascript", "application/javascript", "application/ecmascript",
-        "application/x-javascript", "application/x-ecmascript", "text/ecmascript", "text/jscript",
-        "text/livescript", "text/x-ecmascript", "text/x-javascript", "text/javascript1.0",
-        "text/javascript1.1", "text/javascript1.2", "text/javascript1.3", "text/javascript1.4",
-        "text/javascript1.5",
-    }
-)  # fmt: skip
-_BLOCKING_CANDIDATES: Final = (
-    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
-    b"plaintext", b"img", b"image", b"embed", b"object", b"link", b"source", b"video", b"audio",
-    b"html", b"body", b"svg", b"math", b"select", b"base",
-)  # fmt: skip
-# With the URL filter (scanner.URL_FILTER), elements that only fetch through a URL attribute need
-# no stop of their own: a start tag whose values could reach another host is a stop anyway.
-_URL_ONLY: Final = (b"img", b"image", b"source", b"video", b"audio", b"link")
-_FILTERED_CANDIDATES: Final = tuple(name for name in _BLOCKING_CANDIDATES if name not in _URL_ONLY)
-# In SVG/MathML content (no integration point open): what can leave it or enter an
-# integration point, and the elements that fetch. Other foreign elements need no tracking:
-# under foreign rules they cannot change which rules read the next tag.
-_FOREIGN_CANDIDATES: Final = (
-    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
-    b"plaintext", b"html", b"body", b"svg", b"math", b"select", b"font", b"foreignobject", b"desc", b"mi",
-    b"mo", b"mn", b"ms", b"mtext", b"annotation-xml", b"image", b"use", b"feimage", b"set", b"animate",
-    b"animatemotion", b"animatetransform", b"mpath", b"textpath", b"pattern", b"lineargradient",
-    b"radialgradient", b"filter", b"tref", b"cursor", b"font-face-uri", b"mglyph", b"a", *sorted(BREAKOUT),
-)  # fmt: skip
-_STRUCTURE_CANDIDATES: Final = (
-    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript",
-    b"plaintext", b"html", b"body", b"svg", b"math", b"select",
-)  # fmt: skip
 # SVG/MathML elements the rewriter handles itself (the rest only move the namespace stack).
 _FOREIGN_SPECIAL: Final = frozenset({b"script", b"style", b"svg", b"math", b"noscript"})
-_DECISIONS: dict[tuple[object, ...], tuple[object, Rule | None, bytes, str | None]] = {}
-_DECISIONS_MAX: Final = 4096
 _URLISH: Final = re.compile(rb"[/\\:&]|srcdoc|data-consent", re.I)
 #: Hosts and inline markers that identify a Google tag (for the Consent Mode default).
 GOOGLE_TAG_HOSTS: Final = frozenset(
@@ -133,159 +79,15 @@ HOLD_NOSCRIPT_MAX: Final = 64 << 10  # a <noscript> with blocked content is repl
 #: Documents inside documents (SVG script content, <noscript>, srcdoc) are rewritten by nested
 #: rewriters; past this depth the element is blocked uninspected rather than recursed into.
 NESTING_MAX: Final = 8
-#: The category of what is blocked because it could not be inspected (too large, too deep).
-_UNINSPECTED: Final = "uninspected"
 # Where the page places the banner itself, and the start tag of a banner it rendered itself.
 _MARKER: Final = re.compile(rb"<!--[\t\n\f\r ]*consentkit:banner[\t\n\f\r ]*-->", re.I)
 _PAGE_BANNER: Final = b"consentkit-banner"
-# Before the body: start tags that keep it from starting and need no stop of their own (with
-# something to block, a <link> or <meta> that could fetch is a stop through the URL filter).
-_HEAD_QUIET: Final = (b"head", b"meta", b"link", b"basefont", b"bgsound")
-_HEAD_QUIET_UNBLOCKED: Final = (*_HEAD_QUIET, b"base")
-_HEAD_QUIET_UNFILTERED: Final = tuple(name for name in _HEAD_QUIET if name != b"link")  # it may fetch
-# Whitespace and those head tags (the end tags too, but the body's): what needs no look before
-# the body starts (<html> is looked at for its lang).
-_HEAD_SKIP: Final = re.compile(
-    rb"(?:[\t\n\f\r ]++|<(?:" + b"|".join(_HEAD_QUIET_UNBLOCKED) + rb")(?=[\t\n\f\r />])" + _ATTRS + rb">"
-    rb"|</(?!(?:body|html|br)[\t\n\f\r />])[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)*+",
-    re.I,
-)
-# Start tags that "in head" and before it keep the body from starting (others start it).
-_HEAD_TAGS: Final = frozenset(
-    {b"html", b"head", b"base", b"basefont", b"bgsound", b"link", b"meta", b"noframes", b"script", b"style",
-     b"template", b"title", b"noscript"}
-)  # fmt: skip
 #: A tag cut across chunks is held whole up to this size (an inline ``data:`` image, say);
 #: a longer one is dropped unread when something is blocked (fail closed), else passed through.
 HOLD_TAG_MAX: Final = 16 << 20
 
-Attrs = list[tuple[bytes, bytes | None, bytes]]
-
-
-# End tags that matter in SVG/MathML content: the candidates' and </p>, </br> (they pop foreign elements).
-_FOREIGN_ENDS: Final = (*_FOREIGN_CANDIDATES, b"p", b"br")
-
-
-@lru_cache(maxsize=32)
-def _raw_end_pattern(name: bytes) -> re.Pattern[bytes]:
-    """The end tag that closes raw text (``</title``, ``</style``...), any case."""
-    return re.compile(b"</" + re.escape(name) + rb"(?=[\t\n\f\r />])", re.I)
-
-
-class Injector(Protocol):
-    """What the rewriter asks of its caller while streaming (banner, placeholders, ...)."""
-
-    def html_lang(self, lang: str) -> None: ...
-    def body_start(self) -> bytes: ...
-    def body_end(self) -> bytes: ...
-    def consent_mode(self) -> bytes: ...
-    def blocked(self, category: str) -> bytes: ...
-    def placeholder_open(self, rule: Rule, width: str | None, height: str | None) -> bytes: ...
-    def placeholder_close(self) -> bytes: ...
-
-
-def blocked_comment(category: str) -> bytes:
-    """The comment left where a blocked element was: it names only the category."""
-    return b"<!-- consentkit: blocked " + category.encode("ascii", "replace") + b" -->"
-
-
-class _CommentsOnly:
-    """The injector used inside ``<noscript>``: blocked elements become comments, nothing else."""
-
-    def html_lang(self, lang: str) -> None:
-        return None
-
-    def body_start(self) -> bytes:
-        return b""
-
-    def body_end(self) -> bytes:
-        return b""
-
-    def consent_mode(self) -> bytes:
-        return b""
-
-    def blocked(self, category: str) -> bytes:
-        return blocked_comment(category)
-
-    def placeholder_open(self, rule: Rule, width: str | None, height: str | None) -> bytes:
-        return blocked_comment(rule.category)
-
-    def placeholder_close(self) -> bytes:
-        return b""
-
-
-_ATTRS_CACHE_MAX: Final = 512  # longer attribute texts (data: URLs, srcdoc) are parsed every time
-
-
-def _parse_attrs(raw: bytes) -> Attrs:
-    """(lower-cased name, value without quotes or None, raw text) per attribute, in order.
-
-    Pages repeat the same tags request after request, so a short attribute text is parsed
-    once and its list kept: callers only read it.
-    """
-    if len(raw) > _ATTRS_CACHE_MAX:
-        return _parse_attrs_uncached(raw)
-    return _parse_attrs_cached(raw)
-
-
-@lru_cache(maxsize=1024)
-def _parse_attrs_cached(raw: bytes) -> Attrs:
-    return _parse_attrs_uncached(raw)
-
-
-def _parse_attrs_uncached(raw: bytes) -> Attrs:
-    result = []
-    for m in _ATTR.finditer(raw):
-        value = m.group(2)
-        if value is not None and value[:1] in (b'"', b"'"):
-            value = value[1:-1]
-        result.append((m.group(1).lower(), value, m.group(0)))
-    return result
-
-
-def _self_closing(raw_attrs: bytes) -> bool:
-    """Whether a tag ends with the self-closing "/": not when that "/" ends an unquoted value."""
-    if not raw_attrs.endswith(b"/"):
-        return False
-    last = None
-    for last in _ATTR.finditer(raw_attrs):  # noqa: B007 - only the last attribute matters
-        pass
-    if last is None or last.end() < len(raw_attrs):
-        return True
-    value = last.group(2)
-    return not value or value[:1] in (b'"', b"'")
-
-
-def _attr(attrs: Attrs, name: bytes) -> bytes | None:
-    for key, value, _ in attrs:
-        if key == name:
-            return value if value is not None else b""
-    return None
-
-
-def _canonical(name: bytes, value: bytes | None) -> bytes:
-    """An attribute written back double-quoted, so a rebuilt tag ends exactly where it should."""
-    if value is None:
-        return b" " + name
-    return b" " + name + b'="' + value.replace(b'"', b"&quot;") + b'"'
-
-
-def _esc(value: str) -> bytes:
-    return html.escape(value, quote=True).encode("ascii", "xmlcharrefreplace")
-
-
-def _dimension(value: bytes | None) -> str | None:
-    if not value:
-        return None
-    m = re.match(rb"^\s*(\d{1,5}(?:\.\d+)?)\s*(px|%)?\s*$", value)
-    if m is None:
-        return None
-    return m.group(1).decode() + (m.group(2) or b"px").decode()
-
-
 # What is held: an inline script, a stylesheet, an import map or speculation rules (JSON).
 _SCRIPT, _CSS, _JSON = range(3)
-_TAGS_AND_COMMENTS: Final = re.compile(rb"<!--.*?-->|<[^>]*>", re.S)
 
 # Rewriter states
 _DATA, _RAW, _COMMENT, _BOGUS, _HOLD, _NOSCRIPT, _PLAIN, _CDATA = range(8)
@@ -321,7 +123,7 @@ class Rewriter:
         depth: int = 0,
     ) -> None:
         self.plan = plan if plan is not None and plan.denied else None
-        self.injector: Injector = injector if injector is not None else _CommentsOnly()
+        self.injector: Injector = injector if injector is not None else CommentsOnly()
         self.nested = nested
         #: An XHTML page (application/xhtml+xml): read with XML rules, no raw-text elements.
         self.xml = xml
@@ -461,7 +263,7 @@ class Rewriter:
                 if self.plan is not None or self.nested:
                     # Too long to hold for inspection: drop it unread (it cannot load anything).
                     self._tag_mode = mode = 1
-                    self._mark_blocked(_UNINSPECTED)
+                    self._mark_blocked(UNINSPECTED)
                 else:
                     self._tag_mode = mode = 2
                     self._emit(b"".join(self._tag_parts))
@@ -478,7 +280,7 @@ class Rewriter:
         else:
             data = data[cut:]
             if mode == 1:
-                self._emit(self.injector.blocked(_UNINSPECTED))
+                self._emit(self.injector.blocked(UNINSPECTED))
         self._tag_parts = []
         self._tag_size = 0
         return data
@@ -515,47 +317,15 @@ class Rewriter:
         self._cand = self._candidate_pattern()
 
     def _candidate_pattern(self) -> Any:
-        blocking = self.plan is not None or self.nested
-        mode = self._foreign.mode
-        if mode == 2 or (self._prebody and self.xml):
-            return scanner.ANY_TAG  # HTML inside SVG/MathML: every tag moves the stack
-        islands = None
-        quiet_scripts = False
-        if self._prebody:
-            # Every start tag but those that keep the body from starting and need no look of
-            # their own (a <meta> naming our banner does; a <link> is left to the URL filter).
-            if not blocking:
-                names: tuple[bytes, ...] = _HEAD_QUIET_UNBLOCKED
-            else:
-                names = _HEAD_QUIET if self._filtered else _HEAD_QUIET_UNFILTERED
-            if self._banner_meta:
-                names = tuple(name for name in names if name != b"meta")
-            ends: tuple[bytes, ...] = (b"body", b"html", b"br", b"select")
-        elif mode == 1:
-            names = _FOREIGN_CANDIDATES
-            ends = _FOREIGN_ENDS
-        else:
-            if not blocking:
-                names = _STRUCTURE_CANDIDATES
-            else:
-                names = _FILTERED_CANDIDATES if self._filtered else _BLOCKING_CANDIDATES
-            ends = (b"body", b"svg", b"math", b"select")
-            # (not after </p> in SVG/MathML either: an SVG script's inline code runs despite a src)
-            plain = not (
-                self._foreign or self._foreign.end_p_seen or self._frames or self._in_select or self.xml
-            )
-            if _ISLANDS and plain:
-                islands = (_FOREIGN_CANDIDATES, _FOREIGN_ENDS)  # inert inline SVGs are copied whole
-                quiet_scripts = blocking and self._filtered  # and <script src=/own.js></script>
-        for frame in self._frames:
-            if self._prebody:
-                names = tuple(name for name in names if name != frame.name)
-            elif frame.name not in names:
-                names = (*names, frame.name)
-            if frame.name not in ends:
-                ends = (*ends, frame.name)
-        return scanner.candidates(
-            names, ends, all_starts_but=self._prebody, islands=islands, quiet_scripts=quiet_scripts
+        return scan_stops(
+            prebody=self._prebody,
+            xml=self.xml,
+            blocking=self.plan is not None or self.nested,
+            filtered=self._filtered,
+            foreign=self._foreign,
+            banner_meta=self._banner_meta,
+            in_select=self._in_select,
+            frames=tuple(frame.name for frame in self._frames),
         )
 
     def _sniff_lang(self, data: bytes, final: bool = False) -> None:
@@ -563,16 +333,16 @@ class Rewriter:
         lowered = self._sniff.lower()
         pos = lowered.find(b"<html")
         if pos >= 0:
-            m = _TAG.match(self._sniff, pos)
+            m = TAG.match(self._sniff, pos)
             if m is not None:
                 self._lang_done = True
-                self._html_lang(_parse_attrs(m.group(3)))
+                self._html_lang(parse_attrs(m.group(3)))
                 return
         if final or len(self._sniff) >= 4096 or lowered.find(b"<body") >= 0:
             self._lang_done = True
 
     def _html_lang(self, attrs: Attrs) -> None:
-        lang = _attr(attrs, b"lang") or _attr(attrs, b"xml:lang")
+        lang = attr(attrs, b"lang") or attr(attrs, b"xml:lang")
         if lang:
             self.injector.html_lang(lang.decode("latin-1").strip())
 
@@ -614,7 +384,7 @@ class Rewriter:
             if state == _DATA:
                 if self._prebody and self.plan is None:
                     # Nothing to block: whitespace and the head's ordinary tags need no look.
-                    head = _HEAD_SKIP.match(buf, i)
+                    head = HEAD_SKIP.match(buf, i)
                     if head is not None and head.end() > i:
                         j = head.end()
                         if buf.find(_PAGE_BANNER, i, j) >= 0:
@@ -662,7 +432,7 @@ class Rewriter:
                     self._start_tag(raw, buf[p + 1 : name_end].lower(), buf[name_end : end - 1])
                 i = end
             elif state == _COMMENT:
-                m = _COMMENT_END.search(buf, i)
+                m = COMMENT_END.search(buf, i)
                 if m is None:
                     upto = n if final else max(i, n - 3)
                     self._emit(buf[i:upto])
@@ -711,11 +481,11 @@ class Rewriter:
         return buf.lower() if self._prebody or not scanner.NATIVE else buf
 
     def _text(self, data: bytes) -> None:
-        """Text and ordinary tags (before the body, the head's quiet tags: see _HEAD_QUIET)."""
+        """Text and ordinary tags (before the body, the head's quiet tags: see HEAD_QUIET)."""
         if self._prebody and data and not self._xml_head:
             quiet = data.lstrip(b"\t\n\f\r ")
             if quiet[:1] == b"<":
-                head = _HEAD_SKIP.match(data)
+                head = HEAD_SKIP.match(data)
                 quiet = data[head.end() :] if head is not None else data
             if quiet:  # the first character that is not whitespace or a quiet tag starts the body
                 self._emit(data[: len(data) - len(quiet)])
@@ -760,9 +530,9 @@ class Rewriter:
         k = buf.find(_PAGE_BANNER, start)
         while k >= 0:
             lt = buf.rfind(b"<", start, k)
-            tag = _TAG.match(buf, lt) if lt >= 0 else None
+            tag = TAG.match(buf, lt) if lt >= 0 else None
             if tag is not None and tag.end() > k and not tag.group(1):
-                ids = _attr(_parse_attrs(tag.group(3)), b"id")
+                ids = attr(parse_attrs(tag.group(3)), b"id")
                 if ids is not None and ids.strip() == _PAGE_BANNER:
                     return True
             k = buf.find(_PAGE_BANNER, k + 1)
@@ -780,7 +550,7 @@ class Rewriter:
         if self.plan is not None:
             m = re.match(rb"</?([A-Za-z][^\t\n\f\r />]*)", rest)
             name = m.group(1).lower() if m else b""
-            if name in _BLOCKING_CANDIDATES or _DATA_CONSENT in rest.lower():
+            if name in BLOCKING_CANDIDATES or DATA_CONSENT in rest.lower():
                 self._mark_blocked("incomplete")
                 return len(buf)
         self._tail += rest
@@ -861,8 +631,8 @@ class Rewriter:
             self._emit(raw)
 
     def _start_tag(self, raw: bytes, name: bytes, raw_attrs: bytes) -> None:
-        attrs = _parse_attrs(raw_attrs)
-        slash = _self_closing(raw_attrs)  # only SVG/MathML honour it
+        attrs = parse_attrs(raw_attrs)
+        slash = self_closing(raw_attrs)  # only SVG/MathML honour it
         if self._foreign or name in (b"svg", b"math"):
             was = self._foreign.mode
             namespace, broke_out = self._foreign.start(name, attrs, slash)
@@ -871,9 +641,9 @@ class Rewriter:
             namespace, broke_out = HTML, False
         foreign_element = namespace != HTML or self.xml  # XML rules: no raw text anywhere
         self._namespace = namespace
-        self_closing = slash and foreign_element
+        closed_by_slash = slash and foreign_element
         for frame in self._frames:
-            if frame.name == name and not self_closing and name not in _VOID:
+            if frame.name == name and not closed_by_slash and name not in VOID:
                 frame.depth += 1
         # A URL to another host needs "/", "\\", ":" or an entity ("&"): a tag without any
         # (most SVG paths, form fields) fetches nothing from a listed host.
@@ -908,12 +678,12 @@ class Rewriter:
                 self._prebody = False
                 self._body_end_done = self._body_start_done = True
                 self._cand = self._candidate_pattern()
-            elif name not in _HEAD_TAGS or namespace != HTML:
+            elif name not in HEAD_TAGS or namespace != HTML:
                 self._body_begins(after=b"")
             elif name == b"head" and self.xml:
                 self._xml_head = True
-            elif name == b"meta" and (_attr(attrs, b"name") or b"").strip().lower() == _PAGE_BANNER:
-                self._manual = (_attr(attrs, b"content") or b"").strip().lower() == b"manual"
+            elif name == b"meta" and (attr(attrs, b"name") or b"").strip().lower() == _PAGE_BANNER:
+                self._manual = (attr(attrs, b"content") or b"").strip().lower() == b"manual"
         if rule is not None and broke_out:
             # The blocked tag also ended SVG/MathML content: an empty stand-in keeps that effect.
             self._emit(b'<span hidden=""></span>')
@@ -942,13 +712,13 @@ class Rewriter:
         elif (
             name == b"style"
             and rule is None
-            and not self_closing
+            and not closed_by_slash
             and self.plan is not None
             and not self._dropping
         ):
             # A stylesheet fetches too (@import, url()): hold it to take those URLs off.
             self._hold(raw, attrs, check=True, google=False, markup=foreign, kind=_CSS)
-        elif name in _RAWTEXT and not foreign:
+        elif name in RAWTEXT and not foreign:
             if rule is None:
                 self._emit(raw)
                 self._enter_raw(name)
@@ -968,22 +738,12 @@ class Rewriter:
         elif rule is None:
             self._emit(raw)
         else:
-            self._block_element(name, raw, attrs, rule, void=name in _VOID or self_closing)
-
-    def _element_rule(self, name: bytes, attrs: Attrs) -> Rule | None:
-        plan = self.plan
-        assert plan is not None
-        explicit = _attr(attrs, _DATA_CONSENT)
-        if explicit is not None:
-            category = explicit.decode("latin-1").strip().lower()
-            if category in plan.denied:
-                return Rule(category, category)
-        return element_rule(plan, name, attrs, self._namespace, self._nested_check)
+            self._block_element(name, raw, attrs, rule, void=name in VOID or closed_by_slash)
 
     def _nested_check(self, document: bytes) -> Rule | None:
         """What a rewrite of an embedded document (``srcdoc``, ``data:``) would block first."""
         if self._depth >= NESTING_MAX:
-            return Rule(_UNINSPECTED, _UNINSPECTED)
+            return Rule(UNINSPECTED, UNINSPECTED)
         sub = Rewriter(self.plan, None, nested=True, depth=self._depth + 1)
         sub.feed(document)
         sub.close()
@@ -992,70 +752,28 @@ class Rewriter:
     def _decide(
         self, name: bytes, raw: bytes, raw_attrs: bytes, attrs: Attrs, slash: bool
     ) -> tuple[Rule | None, bytes]:
-        """Whether the element is blocked whole, and its tag with fetching attributes taken off.
-
-        Pages repeat the same tags request after request: short tags' decisions are kept.
-        """
-        plan = self.plan
-        assert plan is not None
-        key = (id(plan), self.inert, self._namespace, name, raw) if len(raw) <= _ATTRS_CACHE_MAX else None
-        cached = _DECISIONS.get(key) if key is not None else None
-        if cached is not None and cached[0] is plan:
-            _, rule, new_raw, category = cached
-        else:
-            rule = self._element_rule(name, attrs)
-            new_raw, category = self._neutralize_attributes(name, raw, attrs, slash)
-            if new_raw is not raw and rule is None:
-                # The rebuilt tag must read as one tag with nothing left to take off; markup
-                # too odd for that (quotes in names...) is blocked whole: when unsure, block.
-                again = _TAG.match(new_raw)
-                if (
-                    again is None
-                    or again.end() != len(new_raw)
-                    or attribute_actions(plan, name, _parse_attrs(again.group(3)), self._namespace)
-                ):
-                    rule, new_raw = Rule(category or _UNINSPECTED, category or _UNINSPECTED), raw
-            if key is not None:
-                if len(_DECISIONS) >= _DECISIONS_MAX:
-                    _DECISIONS.clear()
-                _DECISIONS[key] = (plan, rule, new_raw, category)
+        """Whether the element is blocked whole, and its tag with fetching attributes taken off."""
+        assert self.plan is not None
+        rule, new_raw, category = decide_tag(
+            self.plan,
+            name,
+            raw,
+            attrs,
+            slash,
+            namespace=self._namespace,
+            inert=self.inert,
+            nested=self._nested_check,
+        )
         if category is not None:
             self._mark_blocked(category)
         return rule, new_raw
 
-    def _neutralize_attributes(
-        self, name: bytes, raw: bytes, attrs: Attrs, slash: bool
-    ) -> tuple[bytes, str | None]:
-        """Take off the attributes that would fetch from a blocked host (the element stays)."""
-        plan = self.plan
-        assert plan is not None
-        actions = attribute_actions(plan, name, attrs, self._namespace)
-        if not actions:
-            return raw, None
-        changes = {index: (rule, value) for index, rule, value in actions}
-        first = actions[0][1]
-        parts = [raw[: 1 + len(name)]]
-        for index, (attr_name, value, _text) in enumerate(attrs):
-            change = changes.get(index)
-            if change is None:
-                if not (self.inert and attr_name == b"data-consentkit-category"):
-                    parts.append(_canonical(attr_name, value))
-                continue
-            if change[1] is not None:
-                parts.append(b" " + attr_name + b'="' + change[1] + b'"')
-            if self.inert:
-                parts.append(_canonical(b"data-consentkit-attr-" + attr_name, value))
-        if self.inert:
-            parts.append(b' data-consentkit-category="' + _esc(first.category) + b'"')
-        parts.append(b"/>" if slash else b">")
-        return b"".join(parts), first.category
-
     # --- scripts ---
 
     def _script(self, raw: bytes, attrs: Attrs, rule: Rule | None, *, doubt: bool = False) -> None:
-        script_type = (_attr(attrs, b"type") or b"").decode("latin-1").strip().lower()
-        executable = script_type in _JS_TYPES
-        src = _attr(attrs, b"src")
+        script_type = (attr(attrs, b"type") or b"").decode("latin-1").strip().lower()
+        executable = script_type in JS_TYPES
+        src = attr(attrs, b"src")
         google = False
         if self.gcm_pending and executable and src:
             google = url_host(html.unescape(src.decode("latin-1"))) in GOOGLE_TAG_HOSTS
@@ -1064,7 +782,7 @@ class Rewriter:
             if self.inert:
                 if google:
                     self._emit_consent_mode()
-                self._emit(self._inert_script_tag(attrs, rule))
+                self._emit(inert_script_tag(attrs, rule))
                 self._enter_raw(b"script")
             else:
                 self._emit(self.injector.blocked(rule.category))
@@ -1149,7 +867,7 @@ class Rewriter:
             if self.inert:
                 if google:
                     self._emit_consent_mode()
-                self._emit(self._inert_script_tag(self._hold_attrs, rule) + content + end_tag)
+                self._emit(inert_script_tag(self._hold_attrs, rule) + content + end_tag)
             else:
                 self._emit(self.injector.blocked(rule.category))
             return
@@ -1179,8 +897,8 @@ class Rewriter:
         return sub
 
     def _block_uninspected(self) -> None:
-        self._mark_blocked(_UNINSPECTED)
-        self._emit(self.injector.blocked(_UNINSPECTED))
+        self._mark_blocked(UNINSPECTED)
+        self._emit(self.injector.blocked(UNINSPECTED))
 
     def _finish_style(self, content: bytes, end_tag: bytes) -> None:
         """A held ``<style>``: URLs on blocked hosts made inert (kept whole for activation)."""
@@ -1193,7 +911,7 @@ class Rewriter:
                 self._block_uninspected()
                 return
             rewritten = sub.feed(content) + sub.close()
-            text = html.unescape(_TAGS_AND_COMMENTS.sub(b"", content).decode("utf-8", "replace"))
+            text = html.unescape(TAGS_AND_COMMENTS.sub(b"", content).decode("utf-8", "replace"))
             _, rule = neutralize_css(plan, text) if might_fetch(content) else (text, None)
             if rule is None and sub.first_blocked is not None:
                 rule = Rule(sub.first_blocked, sub.first_blocked)
@@ -1214,7 +932,7 @@ class Rewriter:
         safe = css.encode("utf-8", "surrogateescape")
         if self.inert:
             # The original waits in a <template> that activation puts back in place.
-            template = b'<template data-consentkit-category="' + _esc(rule.category) + b'">'
+            template = b'<template data-consentkit-category="' + esc(rule.category) + b'">'
             self._emit(
                 self._hold_tag
                 + safe
@@ -1235,18 +953,6 @@ class Rewriter:
             if self.plan is None:
                 self._to_passthrough = True  # nothing else to look for
 
-    @staticmethod
-    def _inert_script_tag(attrs: Attrs, rule: Rule) -> bytes:
-        parts = [b'<script type="text/plain" data-consentkit-category="', _esc(rule.category), b'"']
-        for name, value, text in attrs:
-            if name == b"type":
-                if value:
-                    parts.append(b' data-consentkit-type="' + _esc(value.decode("latin-1")) + b'"')
-            elif not name.startswith(b"data-consentkit-"):
-                parts.append(b" " + text)
-        parts.append(b">")
-        return b"".join(parts)
-
     # --- raw-text elements ---
 
     def _enter_raw(self, name: bytes, drop: bool = False, after: bytes = b"") -> None:
@@ -1264,7 +970,7 @@ class Rewriter:
         2 double escaped; in SVG/MathML 1 is a comment and 3 a CDATA section).
         """
         n = len(buf)
-        limit = n if final else n - _TOKEN_ROOM
+        limit = n if final else n - TOKEN_ROOM
         foreign = self._foreign_script
         pos = i
         while True:
@@ -1276,15 +982,15 @@ class Rewriter:
                 pos = k + 3
                 continue
             if foreign and self._escape == 1:  # a comment, SVG/MathML only
-                m = _COMMENT_END.search(buf, pos)
+                m = COMMENT_END.search(buf, pos)
                 if m is None or m.start() >= limit:
                     return -1, max(i, limit)
                 self._escape = 0
                 pos = m.end()
                 continue
-            tokens = _SCRIPT_TOKENS
+            tokens = SCRIPT_TOKENS
             if foreign:
-                tokens = _FOREIGN_SCRIPT_TOKENS if self._raw_name == b"script" else _FOREIGN_STYLE_TOKENS
+                tokens = FOREIGN_SCRIPT_TOKENS if self._raw_name == b"script" else FOREIGN_STYLE_TOKENS
             m = tokens.search(buf, pos)
             if m is None:
                 return -1, max(i, limit)
@@ -1340,12 +1046,12 @@ class Rewriter:
                     return n, True
                 return known, True
         else:
-            m = _raw_end_pattern(self._raw_name).search(buf, i)
+            m = raw_end_pattern(self._raw_name).search(buf, i)
             j = -1 if m is None else m.start()
             if j < 0 and n - size >= i and buf[n - size :].lower() == needle:
                 j = n - size  # the end tag's name at the very end: what follows it is not known yet
         if j >= 0 and j + size < n:
-            end = _TAG.match(buf, j)
+            end = TAG.match(buf, j)
             self._raw_content(buf[i:j])
             if end is None:
                 if not final:
@@ -1410,12 +1116,12 @@ class Rewriter:
 
     def _blocked_iframe(self, name: bytes, attrs: Attrs, rule: Rule) -> None:
         self._mark_blocked(rule.category)
-        width = _dimension(_attr(attrs, b"width"))
-        height = _dimension(_attr(attrs, b"height"))
+        width = dimension(attr(attrs, b"width"))
+        height = dimension(attr(attrs, b"height"))
         opening = self.injector.placeholder_open(rule, width, height)
         closing = self.injector.placeholder_close()
         if self.inert:
-            self._emit(opening + self._inert_tag(name, attrs, rule, hidden=True))
+            self._emit(opening + inert_tag(name, attrs, rule, hidden=True))
             self._enter_raw(name, after=closing)
         else:
             self._emit(opening + closing)
@@ -1424,7 +1130,7 @@ class Rewriter:
     def _block_raw(self, name: bytes, raw: bytes, rule: Rule) -> None:
         self._mark_blocked(rule.category)
         if self.inert:
-            self._emit(b'<template data-consentkit-category="' + _esc(rule.category) + b'">' + raw)
+            self._emit(b'<template data-consentkit-category="' + esc(rule.category) + b'">' + raw)
             self._enter_raw(name, after=b"</template>")
         else:
             self._emit(self.injector.blocked(rule.category))
@@ -1436,36 +1142,17 @@ class Rewriter:
         self._mark_blocked(rule.category)
         if void:
             if self.inert:
-                self._emit(self._inert_tag(name, attrs, rule))
+                self._emit(inert_tag(name, attrs, rule))
             else:
                 self._emit(self.injector.blocked(rule.category))
             return
         if self.inert:
-            self._emit(b'<template data-consentkit-category="' + _esc(rule.category) + b'">' + raw)
+            self._emit(b'<template data-consentkit-category="' + esc(rule.category) + b'">' + raw)
             self._frames.append(_Frame(name, drop=False))
         else:
             self._emit(self.injector.blocked(rule.category))
             self._frames.append(_Frame(name, drop=True))
         self._set_frames()
-
-    @staticmethod
-    def _inert_tag(name: bytes, attrs: Attrs, rule: Rule, hidden: bool = False) -> bytes:
-        parts = [b"<", name, b' data-consentkit-category="', _esc(rule.category), b'"']
-        if hidden:
-            parts.append(b' hidden=""')
-        for attr_name, value, _text in attrs:
-            if attr_name.startswith(b"data-consentkit-"):
-                continue
-            if (
-                fetching_attribute(attr_name)
-                or (attr_name == b"style" and value and might_fetch(value))
-                or (name == b"meta" and attr_name == b"content")
-            ):
-                parts.append(_canonical(b"data-consentkit-attr-" + attr_name, value))
-            else:
-                parts.append(_canonical(attr_name, value))
-        parts.append(b">")
-        return b"".join(parts)
 
     # --- <noscript> ---
 
