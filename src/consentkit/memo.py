@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .rewrite import BlockPlan, Injector, Rewriter, Rule
+from .inject import Injector
+from .rewrite import BlockPlan, Rewriter, Rule
 
 __all__ = ["PageMemo"]
 

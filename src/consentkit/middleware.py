@@ -36,13 +36,14 @@ from .cookies import (
     set_cookie_name,
 )
 from .endpoint import ConsentEndpoint
+from .inject import Injector, blocked_comment
 from .language import match_language, negotiate
 from .layout import SettingsLayout
 from .links import filter_link_headers, filter_links
 from .memo import PageMemo
 from .policy import Policy, load_policy
 from .ratelimit import RateLimiter
-from .rewrite import BlockPlan, Injector, Rewriter, Rule, blocked_comment
+from .rewrite import BlockPlan, Rewriter, Rule
 from .sniff import (
     RESOURCE_HEADER,
     MimeType,
