@@ -15,6 +15,11 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Final
 
+from .tokens import ATTR as _ATTR
+from .tokens import ATTRS as _ATTRS
+from .tokens import DATA_CONSENT as _DATA_CONSENT
+from .tokens import TAG as _TAG
+
 __all__ = [
     "DATA_CONSENT",
     "DECL",
@@ -45,22 +50,10 @@ _DATA_WORDS: Final = (
     b"src", b"bg", b"background", b"poster", b"lazy", b"original", b"image", b"img", b"url", b"echo", b"href",
 )  # fmt: skip
 
-# The rewriter's patterns (tokens.py), copied so that this module stands alone
-# (tests/test_native_scan.py checks that the copies stay the same as tokens.py's).
-_ATTRS: Final = (
-    rb"""(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r /=>]*+"""
-    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))"""
-    rb"""|(?![\t\n\f\r ]*+=)))*+"""
-)
-_TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(" + _ATTRS + rb")>")
+# Text and ordinary tags, skipped with the patterns the rewriter reads tags with (tokens.py).
 _SKIP: Final = re.compile(
     rb"[^<]*+(?:(?:<(?=[^A-Za-z/!?])|</?[A-Za-z][^\t\n\f\r />]*+" + _ATTRS + rb">)[^<]*+)*+"
 )
-_ATTR: Final = re.compile(
-    rb"""([^\t\n\f\r />][^\t\n\f\r /=>]*)"""
-    rb"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*("[^"]*"|'[^']*'|[^\t\n\f\r >"'][^\t\n\f\r >]*|))?"""
-)
-_DATA_CONSENT: Final = b"data-consent"
 
 
 @lru_cache(maxsize=64)
