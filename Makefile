@@ -35,19 +35,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
-## fallback: the whole suite against consentkit installed without a C compiler (pure-Python scanner)
-FALLBACK_VENV := .venv-fallback
-FALLBACK_SRC := build/fallback-src
+## fallback: `make test` on a copy of the tree installed without a C compiler (pure-Python scanner)
+FALLBACK_DIR := build/fallback
 fallback:
-	rm -rf $(FALLBACK_VENV) $(FALLBACK_SRC)
-	mkdir -p $(FALLBACK_SRC)
-	tar -c --exclude=./.git --exclude='./.venv*' --exclude=./build --exclude='*.so' --exclude='*.o' . \
-		| tar -x -C $(FALLBACK_SRC)
-	$(PYTHON) -m venv $(FALLBACK_VENV)
-	$(FALLBACK_VENV)/bin/pip install --quiet --upgrade pip
-	CC=/bin/false LDSHARED=/bin/false $(FALLBACK_VENV)/bin/pip install --quiet './$(FALLBACK_SRC)[demo,test,lint]'
-	$(FALLBACK_VENV)/bin/consentkit --version | grep 'pure Python'
-	$(FALLBACK_VENV)/bin/pytest -p no:cacheprovider \
+	rm -rf $(FALLBACK_DIR)
+	mkdir -p $(FALLBACK_DIR)
+	tar -c --exclude=./.git --exclude='./.venv*' --exclude=./build --exclude='*.so' --exclude='*.o' \
+		--exclude=__pycache__ --exclude='*.egg-info' --exclude=node_modules --exclude='.*cache' . \
+		| tar -x -C $(FALLBACK_DIR)
+	cd $(FALLBACK_DIR) && CC=/bin/false LDSHARED=/bin/false $(MAKE) lint
+	$(FALLBACK_DIR)/.venv/bin/consentkit --version | grep 'pure Python'
+	cd $(FALLBACK_DIR) && .venv/bin/pytest -p no:cacheprovider \
 		--deselect tests/test_build.py::test_with_a_compiler_the_native_scanner_is_installed
 
 ## bench: performance measurements against a bare app (not run in CI): the realistic app first
@@ -86,4 +84,4 @@ $(FUZZ_DIR)/fuzz_scan: csrc/ck_scan.c csrc/ck_scan.h csrc/fuzz/fuzz_scan.c
 	$(CLANG) $(FUZZ_FLAGS) csrc/fuzz/fuzz_scan.c csrc/ck_scan.c -o $@
 
 clean:
-	rm -rf $(VENV) $(FALLBACK_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

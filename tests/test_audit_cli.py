@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,32 @@ def test_a_password_in_a_url_is_never_printed(capsys: pytest.CaptureFixture[str]
     assert status == 1
     printed = out + capsys.readouterr().err
     assert "s3cret-pass" not in printed and "user:***@" in printed
+
+
+def test_subject_ids_never_start_with_a_dash() -> None:
+    """Operators paste them into `consentkit audit subject`, where "-..." would read as an option."""
+    from consentkit.consent import new_subject_id
+
+    ids = {new_subject_id() for _ in range(3000)}
+    assert len(ids) == 3000
+    assert not any(subject.startswith("-") for subject in ids)
+
+
+def test_an_older_subject_id_starting_with_a_dash_is_found_after_double_dash(tmp_path: Path) -> None:
+    from consentkit.audit import AuditLog
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, [KEY.encode()], fsync=False, log=False)
+    for subject in ("-Zq3", "other"):
+        log.append(
+            log.build(subject_id=subject, event="given", choices={"analytics": True}, method="accept_all",
+                      policy_version="1", notice_hash="0" * 64, language="en", path="/",
+                      user_agent="test", ip="192.0.2.1")
+        )  # fmt: skip
+    status, out = run_cli("audit", "subject", path, "--", "-Zq3")
+    assert status == 0
+    assert [receipt["subject_id"] for receipt in json.loads(out)] == ["-Zq3"]
+    status, out = run_cli("audit", "purge", "--subject=-Zq3", path)
+    assert status == 0, out
+    assert run_cli("audit", "subject", path, "--", "-Zq3")[0] == 1  # erased
+    assert run_cli("audit", "subject", path, "other")[0] == 0

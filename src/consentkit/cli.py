@@ -940,7 +940,11 @@ def build_parser() -> argparse.ArgumentParser:
         "order as a JSON array of consent receipts, each with a readable summary. Exit 1 when there is none.",
     )
     subject.add_argument("files", nargs="+", metavar="FILE", help=store_help)
-    subject.add_argument("subject_id", metavar="SUBJECT_ID")
+    subject.add_argument(
+        "subject_id",
+        metavar="SUBJECT_ID",
+        help="an ID starting with '-' (earlier versions issued some) goes after '--': ... FILE -- -ID",
+    )
     subject.set_defaults(run=cmd_audit_subject)
 
     report = audit_commands.add_parser(
@@ -982,7 +986,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("store", nargs="+", metavar="FILE", help=store_help)
     purge.add_argument("--before", type=_day, metavar="DATE", help="records made before this day (UTC)")
-    purge.add_argument("--subject", metavar="ID", help="records of this subject_id (an erasure request)")
+    purge.add_argument(
+        "--subject",
+        metavar="ID",
+        help="records of this subject_id (an erasure request); write --subject=-ID for one starting with '-'",
+    )
     purge.add_argument(
         "--policy", metavar="POLICY", help="records older than the policy's audit.retention_days"
     )

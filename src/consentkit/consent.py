@@ -68,8 +68,15 @@ def resolve_secret_keys(secret_keys: Iterable[str | bytes] | str | bytes | None)
 
 
 def new_subject_id() -> str:
-    """A random, pseudonymous identifier for one browser's consent history."""
-    return secrets.token_urlsafe(16)
+    """A random, pseudonymous identifier for one browser's consent history.
+
+    Never starting with "-": operators paste it into ``consentkit audit subject``, where a
+    leading "-" would be read as an option.
+    """
+    while True:
+        subject = secrets.token_urlsafe(16)
+        if not subject.startswith("-"):
+            return subject
 
 
 @dataclass(frozen=True)
