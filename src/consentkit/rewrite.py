@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from . import scanner
@@ -91,6 +91,23 @@ _SCRIPT, _CSS, _JSON = range(3)
 
 # Rewriter states
 _DATA, _RAW, _COMMENT, _BOGUS, _HOLD, _NOSCRIPT, _PLAIN, _CDATA = range(8)
+
+
+@dataclass(slots=True)
+class _Held:
+    """An element kept back until its end tag, to be inspected whole (see ``Rewriter._hold``)."""
+
+    tag: bytes = b""
+    attrs: Attrs = field(default_factory=list)
+    kind: int = _SCRIPT
+    check: bool = False  # inspect it for tracker code (else only for a Google tag)
+    google: bool = False  # look for a Google tag (the Consent Mode default goes before it)
+    markup: bool = False  # its content is SVG/MathML markup
+    loose: bool = False  # a listed host anywhere in it blocks it
+    namespace: int = HTML  # the element's
+    parts: list[bytes] = field(default_factory=list)
+    size: int = 0
+    overflow: bool = False  # too large to inspect: blocked, the rest dropped
 
 
 @dataclass
@@ -180,17 +197,7 @@ class Rewriter:
         self._raw_drop = False
         self._raw_after = b""
         # a held inline <script>
-        self._hold_tag = b""
-        self._hold_attrs: Attrs = []
-        self._hold_parts: list[bytes] = []
-        self._hold_size = 0
-        self._hold_check = False
-        self._hold_google = False
-        self._hold_markup = False
-        self._hold_loose = False
-        self._hold_overflow = False
-        self._hold_kind = _SCRIPT
-        self._hold_namespace = HTML
+        self._held = _Held()
         # a <noscript> whose content goes through a nested rewriter
         self._ns_tag = b""
         self._ns_sub: Rewriter | None = None
@@ -830,50 +837,40 @@ class Rewriter:
         """
         self._state = _HOLD
         self._raw_name = b"style" if kind == _CSS else b"script"
-        self._hold_kind = kind
-        self._hold_tag = raw
-        self._hold_attrs = attrs
-        self._hold_parts = []
-        self._hold_size = 0
-        self._hold_check = check
-        self._hold_google = google
-        self._hold_markup = markup
-        self._hold_namespace = self._namespace
-        self._hold_loose = loose
-        self._hold_overflow = False
+        self._held = _Held(raw, attrs, kind, check, google, markup, loose, self._namespace)
         self._escape = 0
         self._foreign_script = markup
         self._nested_scripts = 0
 
     def _finish_hold(self, end_tag: bytes) -> None:
-        content = b"".join(self._hold_parts)
-        self._hold_parts = []
+        content = b"".join(self._held.parts)
+        self._held.parts = []
         self._state = _DATA
-        if self._hold_overflow:
+        if self._held.overflow:
             return  # too large to inspect: it was blocked, and the rest dropped
-        if self._hold_kind == _CSS:
+        if self._held.kind == _CSS:
             self._finish_style(content, end_tag)
             return
         plan = self.plan
         rule = None
-        if plan is not None and self._hold_check:
-            loose = self._hold_markup or self._hold_loose
+        if plan is not None and self._held.check:
+            loose = self._held.markup or self._held.loose
             rule = plan.inline_rule(content) if loose else plan.script_rule(content)
-        if rule is None and plan is not None and self._hold_kind == _JSON:
+        if rule is None and plan is not None and self._held.kind == _JSON:
             rule = json_urls_rule(plan, content)
-        google = self._hold_google and google_tag_inline(content)
+        google = self._held.google and google_tag_inline(content)
         if rule is not None:
             self._mark_blocked(rule.category)
             if self.inert:
                 if google:
                     self._emit_consent_mode()
-                self._emit(inert_script_tag(self._hold_attrs, rule) + content + end_tag)
+                self._emit(inert_script_tag(self._held.attrs, rule) + content + end_tag)
             else:
                 self._emit(self.injector.blocked(rule.category))
             return
         if google:
             self._emit_consent_mode()
-        if self._hold_markup:
+        if self._held.markup:
             sub = self._sub_rewriter()
             if sub is None:
                 self._block_uninspected()
@@ -881,14 +878,14 @@ class Rewriter:
             content = sub.feed(content) + sub.close()
             if sub.first_blocked is not None:
                 self._mark_blocked(sub.first_blocked)
-        self._emit(self._hold_tag + content + end_tag)
+        self._emit(self._held.tag + content + end_tag)
 
     def _sub_rewriter(self) -> Rewriter | None:
         """A rewriter for held markup, in the held element's namespace (``None``: too deep)."""
         if self._depth >= NESTING_MAX:
             return None
         sub = Rewriter(
-            self.plan, None, nested=True, xml=self.xml, context=self._hold_namespace, depth=self._depth + 1
+            self.plan, None, nested=True, xml=self.xml, context=self._held.namespace, depth=self._depth + 1
         )
         # What made this rewriter unsure of the parse holds inside the element too.
         sub._foreign.uncertain = self._foreign.uncertain and bool(sub._foreign)
@@ -904,7 +901,7 @@ class Rewriter:
         """A held ``<style>``: URLs on blocked hosts made inert (kept whole for activation)."""
         plan = self.plan
         assert plan is not None
-        if self._hold_markup:
+        if self._held.markup:
             # SVG/MathML (or <select>) <style>: its content is markup, its text the stylesheet.
             sub = self._sub_rewriter()
             if sub is None:
@@ -916,17 +913,17 @@ class Rewriter:
             if rule is None and sub.first_blocked is not None:
                 rule = Rule(sub.first_blocked, sub.first_blocked)
             if rule is None:
-                self._emit(self._hold_tag + rewritten + end_tag)
+                self._emit(self._held.tag + rewritten + end_tag)
                 return
             self._mark_blocked(rule.category)
             self._emit(self.injector.blocked(rule.category))
             return
         if not might_fetch(content):
-            self._emit(self._hold_tag + content + end_tag)
+            self._emit(self._held.tag + content + end_tag)
             return
         css, rule = neutralize_css(plan, content.decode("utf-8", "surrogateescape"))
         if rule is None:
-            self._emit(self._hold_tag + content + end_tag)
+            self._emit(self._held.tag + content + end_tag)
             return
         self._mark_blocked(rule.category)
         safe = css.encode("utf-8", "surrogateescape")
@@ -934,17 +931,17 @@ class Rewriter:
             # The original waits in a <template> that activation puts back in place.
             template = b'<template data-consentkit-category="' + esc(rule.category) + b'">'
             self._emit(
-                self._hold_tag
+                self._held.tag
                 + safe
                 + end_tag
                 + template
-                + self._hold_tag
+                + self._held.tag
                 + content
                 + end_tag
                 + b"</template>"
             )
         else:
-            self._emit(self.injector.blocked(rule.category) + self._hold_tag + safe + end_tag)
+            self._emit(self.injector.blocked(rule.category) + self._held.tag + safe + end_tag)
 
     def _emit_consent_mode(self) -> None:
         if self.gcm_pending and not self._dropping:
@@ -1075,21 +1072,21 @@ class Rewriter:
             return
         state = self._state
         if state == _HOLD:
-            if self._hold_overflow:
+            if self._held.overflow:
                 return
-            self._hold_parts.append(data)
-            self._hold_size += len(data)
-            if self._hold_size <= HOLD_SCRIPT_MAX:
+            self._held.parts.append(data)
+            self._held.size += len(data)
+            if self._held.size <= HOLD_SCRIPT_MAX:
                 return
-            if self._hold_check:
+            if self._held.check:
                 # Too large to inspect for tracker code: fail closed.
-                self._hold_overflow = True
-                self._hold_parts = []
+                self._held.overflow = True
+                self._held.parts = []
                 self._block_uninspected()
             else:
                 # Only looking for a Google tag: stop looking, stream the rest.
-                self._emit(self._hold_tag + b"".join(self._hold_parts))
-                self._hold_parts = []
+                self._emit(self._held.tag + b"".join(self._held.parts))
+                self._held.parts = []
                 self._enter_raw(b"script")
         elif state == _NOSCRIPT:
             assert self._ns_sub is not None
