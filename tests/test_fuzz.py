@@ -405,6 +405,11 @@ def test_real_pages_without_trackers_are_untouched(seed: int) -> None:
         b'<svg><script src=/a.js><script><div data-consent="marketing"><img src=/p.png></div>',
         b"<math><script><script><p><img src=https://www.facebook.com/tr?id=1></p></script></math>",
         b"<svg><style><style><div data-consent=marketing>x</div></style></svg>",
+        # an end tag naming an HTML element open below the <svg>/<math> leaves foreign content:
+        # what follows is HTML (an <a ping> pings), though the scan does not follow HTML elements
+        b'<div><SVG><svg></svg></div><a href=/ ping="https://www.facebook.com/p">',
+        b'<span><math><mi></mi></span><area ping="https://www.facebook.com/p">',
+        b'<div><svg><g></div><a ping="https://www.facebook.com/p">x</a></g></svg>',
         # nested documents deeper than a rewriter looks into are blocked, not recursed into
         b"<svg>" + b"<script>" * 40 + b"<div data-consent=marketing>x</div>",
         b"<noscript>" * 30 + b"<img src=https://www.facebook.com/tr?id=1>",

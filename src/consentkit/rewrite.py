@@ -760,9 +760,10 @@ class Rewriter:
         self, name: bytes, raw: bytes, raw_attrs: bytes, attrs: Attrs, slash: bool
     ) -> tuple[Rule | None, bytes]:
         """Whether the element is blocked whole, and its tag with fetching attributes taken off."""
-        assert self.plan is not None
+        plan = self.plan
+        assert plan is not None
         rule, new_raw, category = decide_tag(
-            self.plan,
+            plan,
             name,
             raw,
             attrs,
@@ -771,6 +772,22 @@ class Rewriter:
             inert=self.inert,
             nested=self._nested_check,
         )
+        if rule is None and self._namespace != HTML:
+            # An end tag naming an HTML element open below the <svg>/<math> (</div>, </span>)
+            # leaves foreign content, and the scan does not follow HTML elements: what the tag
+            # would load as HTML (a ping, say) is taken off too (when unsure, block).
+            again = TAG.match(new_raw) if new_raw is not raw else None
+            as_html = decide_tag(
+                plan,
+                name,
+                new_raw,
+                parse_attrs(again.group(3)) if again is not None else attrs,
+                slash,
+                namespace=HTML,
+                inert=self.inert,
+                nested=self._nested_check,
+            )
+            rule, new_raw, category = as_html[0], as_html[1], category or as_html[2]
         if category is not None:
             self._mark_blocked(category)
         return rule, new_raw
