@@ -75,6 +75,17 @@ class ForeignStack:
     def __bool__(self) -> bool:
         return bool(self.nodes)
 
+    def inside(self, namespace: int) -> ForeignStack:
+        """A stack for content read as the children of an element in ``namespace`` opened here
+        (a held SVG/MathML script's markup). What made this stack unsure of the parse holds there
+        too."""
+        stack = ForeignStack()
+        if namespace != HTML:
+            stack.start(b"math" if namespace == MATHML else b"svg", [], False)
+            stack.uncertain = self.uncertain
+        stack.end_p_seen = self.end_p_seen
+        return stack
+
     @property
     def mode(self) -> int:
         """0: plain HTML; 1: SVG/MathML content; 2: an integration point or HTML inside it is

@@ -28,7 +28,7 @@ from . import scanner
 from .css import might_fetch
 from .fetches import json_urls_rule, neutralize_css
 from .inject import CommentsOnly, Injector, blocked_comment, inert_script_tag, inert_tag
-from .namespaces import HTML, MATHML, ForeignStack
+from .namespaces import HTML, ForeignStack
 from .rules import BlockPlan, Rule, google_tag_inline
 from .stops import BLOCKING_CANDIDATES, HEAD_SKIP, scan_stops
 from .tags import UNINSPECTED, decide_tag
@@ -124,8 +124,8 @@ class Rewriter:
 
     ``plan`` says what to block (``None``: nothing). ``injector`` supplies the markup to add.
     With ``consent_mode`` the Consent Mode default is placed before the first Google tag.
-    A ``nested`` rewriter reads content held by another at ``depth``, as children of an element
-    in namespace ``context`` (an SVG/MathML script's content is SVG/MathML markup).
+    A ``nested`` rewriter reads content held by another at ``depth``, starting from ``foreign``
+    (:meth:`ForeignStack.inside`: an SVG/MathML script's content is SVG/MathML markup).
     """
 
     def __init__(
@@ -136,7 +136,7 @@ class Rewriter:
         consent_mode: bool = False,
         nested: bool = False,
         xml: bool = False,
-        context: int = HTML,
+        foreign: ForeignStack | None = None,
         depth: int = 0,
     ) -> None:
         self.plan = plan if plan is not None and plan.denied else None
@@ -168,9 +168,7 @@ class Rewriter:
         self._body_start_done = False
         self._frames: list[_Frame] = []
         self._dropping = False
-        self._foreign = ForeignStack()
-        if context != HTML:
-            self._foreign.start(b"math" if context == MATHML else b"svg", [], False)
+        self._foreign = foreign if foreign is not None else ForeignStack()
         self._depth = depth
         self._namespace = HTML  # of the element whose start tag is being handled
         self._escape = 0
@@ -901,14 +899,8 @@ class Rewriter:
         """A rewriter for held markup, in the held element's namespace (``None``: too deep)."""
         if self._depth >= NESTING_MAX:
             return None
-        sub = Rewriter(
-            self.plan, None, nested=True, xml=self.xml, context=self._held.namespace, depth=self._depth + 1
-        )
-        # What made this rewriter unsure of the parse holds inside the element too.
-        sub._foreign.uncertain = self._foreign.uncertain and bool(sub._foreign)
-        sub._foreign.end_p_seen = self._foreign.end_p_seen
-        sub._cand = sub._candidate_pattern()
-        return sub
+        foreign = self._foreign.inside(self._held.namespace)
+        return Rewriter(self.plan, None, nested=True, xml=self.xml, foreign=foreign, depth=self._depth + 1)
 
     def _block_uninspected(self) -> None:
         self._mark_blocked(UNINSPECTED)
