@@ -342,10 +342,16 @@ def _svg_tag_inert(buf: bytes, k: int, end: int) -> bool:
     return True
 
 
-def _island_tag_end(buf: bytes, k: int) -> int:
-    """The end of the complete tag at ``k`` when it holds no ``<`` after its first byte, else 0."""
+def _island_tag(buf: bytes, k: int) -> re.Match[bytes] | None:
+    """The complete tag at ``k`` when it holds no ``<`` after its first byte, else None."""
     tag = _TAG.match(buf, k)
-    return 0 if tag is None or buf.find(b"<", k + 1, tag.end()) >= 0 else tag.end()
+    return None if tag is None or buf.find(b"<", k + 1, tag.end()) >= 0 else tag
+
+
+def _island_tag_end(buf: bytes, k: int) -> int:
+    """The end of :func:`_island_tag`'s tag, or 0."""
+    tag = _island_tag(buf, k)
+    return 0 if tag is None else tag.end()
 
 
 _PLAIN_SCRIPT_TYPES: Final = frozenset({b"", b"module", b"text/javascript", b"application/javascript"})
@@ -358,8 +364,8 @@ def script_island(buf: bytes, k: int, tag_filter: TagFilter) -> int:
     n = len(buf)
     if k + 7 >= n or buf[k + 1 : k + 7].lower() != b"script" or buf[k + 7] not in _DELIMS:
         return 0
-    tag = _TAG.match(buf, k)
-    if tag is None or buf.find(b"<", k + 1, tag.end()) >= 0:
+    tag = _island_tag(buf, k)
+    if tag is None:
         return 0
     raw_attrs = tag.group(3)
     if _attention_level(raw_attrs) == 2 or tag_filter.stops(raw_attrs):

@@ -67,6 +67,8 @@ _impl: Any = _native if _native is not None else _pyscan
 
 #: Whether the C scan is active (this and the objects below are set by _set_impl).
 NATIVE: bool
+#: ``"native"`` or ``"python"``.
+IMPLEMENTATION: str
 
 END: Final[int] = _pyscan.END
 TAG: Final[int] = _pyscan.TAG
@@ -107,9 +109,10 @@ URL_FILTER: Any
 
 def _set_impl(impl: Any) -> None:
     """Make ``impl`` (``_scan`` or ``_pyscan``) the scan, with the objects built from it."""
-    global _impl, NATIVE, advance, read_tag, ANY_TAG, URL_FILTER
+    global _impl, NATIVE, IMPLEMENTATION, advance, read_tag, ANY_TAG, URL_FILTER
     _impl = impl
     NATIVE = impl is not _pyscan
+    IMPLEMENTATION = "native" if NATIVE else "python"
     advance = impl.advance
     read_tag = impl.read_tag
     ANY_TAG = impl.Candidates((), (), any_tag=True)
@@ -117,8 +120,6 @@ def _set_impl(impl: Any) -> None:
 
 
 _set_impl(_impl)
-#: ``"native"`` or ``"python"``.
-IMPLEMENTATION: str = "native" if NATIVE else "python"
 
 _STARTED_WITH: Final = (IMPLEMENTATION, _why_not)
 
@@ -166,7 +167,7 @@ def available() -> tuple[str, ...]:
 
 def use(implementation: str) -> None:
     """Switch the scan of every Rewriter made from now on (differential tests and benchmarks)."""
-    global IMPLEMENTATION, _why_not
+    global _why_not
     impl: Any
     if implementation == "native":
         if _built is None:
@@ -180,7 +181,6 @@ def use(implementation: str) -> None:
     if implementation == _STARTED_WITH[0]:
         _why_not = _STARTED_WITH[1]  # back to what this process started with, for the same reason
     _set_impl(impl)
-    IMPLEMENTATION = implementation
 
 
 def tag_filter(needles: Iterable[bytes], stop_bytes: bytes = b"", exempt: Iterable[bytes] = ()) -> Any:
